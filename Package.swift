@@ -1,0 +1,105 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Every plugin depends on the contracts (LibP2PRegistry) and the shared primitives
+/// (LibP2PCore) only: plugins never import each other, the runner, or the list of
+/// built-ins.
+let plugin: [Target.Dependency] = [
+    "LibP2PCore",
+    "LibP2PRegistry",
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
+let package = Package(
+    name: "swift-libp2p-interop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "libp2p-interop", targets: ["libp2p-interop"]),
+        .library(name: "LibP2PRegistry", targets: ["LibP2PRegistry"]),
+        .library(name: "LibP2PConformance", targets: ["LibP2PConformance"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+    ],
+    targets: [
+        // C libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(
+            name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+
+        // Shared primitives: byte streams, varints, multiaddr, keys, peer IDs,
+        // multistream-select, protobuf messages.
+        .target(
+            name: "LibP2PCore",
+            dependencies: [
+                "CSodium", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/Core",
+            exclude: ["Protobuf/README.md", "Protobuf/keys.proto", "Protobuf/noise.proto", "Protobuf/identify.proto"]),
+        // The contracts every plugin conforms to, the registry, the upgrader.
+        .target(
+            name: "LibP2PRegistry",
+            dependencies: [
+                "LibP2PCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Registry"),
+
+        // Plugins.
+        .target(
+            name: "LibP2PTCP",
+            dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/Plugins/TCP"),
+        .target(name: "LibP2PNoise", dependencies: plugin + ["CSodium"], path: "Sources/Plugins/Noise"),
+        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
+        .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux"),
+        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex"),
+
+        // The interop runner: env-var contract, Redis rendezvous, ping, results.
+        .target(
+            name: "InteropRunner",
+            dependencies: [
+                "LibP2PCore", "LibP2PRegistry", "CHiredis",
+                "LibP2PTCP", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Runner"),
+        .executableTarget(
+            name: "libp2p-interop",
+            dependencies: [
+                "InteropRunner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CLI"),
+
+        // Shared test kit: an in-memory duplex pipe and conformance suites that any
+        // plugin runs with one line. Depends on the contracts only.
+        .target(
+            name: "LibP2PConformance",
+            dependencies: ["LibP2PCore", "LibP2PRegistry", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Conformance"),
+
+        .testTarget(name: "CoreTests", dependencies: ["LibP2PCore"]),
+        .testTarget(name: "RegistryTests", dependencies: ["LibP2PRegistry", "LibP2PConformance"]),
+        .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
+        .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
+        .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
+        .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+import InteropRunner
+print("libp2p-interop")

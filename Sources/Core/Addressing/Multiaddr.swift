@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A multiaddr: a self-describing network address such as
+/// `/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…`, in text and binary forms.
+/// Supports `/ip4`, `/ip6`, `/tcp`, `/udp`, `/dns`, `/dns4`, `/dns6`, `/p2p`.
+public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
+    public enum Component: Sendable, Hashable {
+        case ip4([UInt8])  // 4 bytes
+        case ip6([UInt8])  // 16 bytes
+        case tcp(UInt16)
+        case udp(UInt16)
+        case dns(String)
+        case dns4(String)
+        case dns6(String)
+        case p2p(PeerID)
+    }
+
+    public var components: [Component]
+
+    public init(components: [Component]) { self.components = components }
+
+    /// Parses the text form.
+    public init(_ text: String) throws {
+        guard text.hasPrefix("/") else { throw MultiaddrError.invalid("must start with '/': \(text)") }
+        var parts = text.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if parts.last == "" { parts = parts.dropLast() }
+        var comps: [Component] = []
+        var iterator = parts.makeIterator()
+        while let name = iterator.next() {
+            guard let value = iterator.next() else {
+                throw MultiaddrError.invalid("protocol /\(name) has no value")
+            }
+            comps.append(try Component(name: String(name), value: String(value)))
+        }
+        guard !comps.isEmpty else { throw MultiaddrError.invalid("empty multiaddr") }
+        components = comps
+    }
+
+    /// Parses the binary form.
+    public init(bytes: [UInt8]) throws {
+        var comps: [Component] = []
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            guard case .value(let code, let n) = UVarint.decode(rest) else {
+                throw MultiaddrError.invalid("bad protocol code")
+            }
+            rest = rest.dropFirst(n)
+            let (component, used) = try Component.decode(code: code, from: rest)
+            comps.append(component)
+            rest = rest.dropFirst(used)
+        }
+        guard !comps.isEmpty else { throw MultiaddrError.invalid("empty multiaddr") }
+        components = comps
+    }
+
+    public var bytes: [UInt8] { components.flatMap { $0.encoded } }
+
+    public var description: String { components.map { $0.text }.joined() }
+
+    /// The peer ID of a trailing `/p2p/…`, if any.
+    public var peerID: PeerID? {
+        for case .p2p(let id) in components.reversed() { return id }
+        return nil
+    }
+
+    public func appending(_ component: Component) -> Multiaddr {
+        Multiaddr(components: components + [component])
+    }
+
+    /// The address without any `/p2p/…` component.
+    public func removingPeerID() -> Multiaddr {
+        Multiaddr(components: components.filter { if case .p2p = $0 { return false } else { return true } })
+    }
+
+    /// Host and TCP port, when the address is `/ip4|ip6|dns*/…/tcp/N`.
+    public var tcpHostPort: (host: String, port: Int)? {
+        guard components.count >= 2, case .tcp(let port) = components[1] else { return nil }
+        switch components[0] {
+        case .ip4, .ip6: return (components[0].value, Int(port))
+        case .dns(let h), .dns4(let h), .dns6(let h): return (h, Int(port))
+        default: return nil
+        }
+    }
+}
+
+public enum MultiaddrError: Error, Equatable, CustomStringConvertible {
+    case invalid(String)
+    case unknownProtocol(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let why): return "invalid multiaddr: \(why)"
+        case .unknownProtocol(let p): return "unsupported multiaddr protocol: \(p)"
+        }
+    }
+}
+
+extension Multiaddr.Component {
+    static let codes: [String: UInt64] = [
+        "ip4": 4, "tcp": 6, "udp": 273, "dns": 53, "dns4": 54, "dns6": 55, "ip6": 41, "p2p": 421, "ipfs": 421,
+    ]
+
+    init(name: String, value: String) throws {
+        switch name {
+        case "ip4":
+            var addr = in_addr()
+            guard inet_pton(AF_INET, value, &addr) == 1 else { throw MultiaddrError.invalid("bad IPv4 address \(value)") }
+            self = .ip4(withUnsafeBytes(of: &addr) { Array($0) })
+        case "ip6":
+            var addr = in6_addr()
+            guard inet_pton(AF_INET6, value, &addr) == 1 else { throw MultiaddrError.invalid("bad IPv6 address \(value)") }
+            self = .ip6(withUnsafeBytes(of: &addr) { Array($0) })
+        case "tcp", "udp":
+            guard let port = UInt16(value) else { throw MultiaddrError.invalid("bad port \(value)") }
+            self = name == "tcp" ? .tcp(port) : .udp(port)
+        case "dns", "dns4", "dns6":
+            guard !value.isEmpty, !value.contains("/") else { throw MultiaddrError.invalid("bad DNS name \(value)") }
+            self = name == "dns" ? .dns(value) : name == "dns4" ? .dns4(value) : .dns6(value)
+        case "p2p", "ipfs":
+            self = .p2p(try PeerID(value))
+        default:
+            throw MultiaddrError.unknownProtocol(name)
+        }
+    }
+
+    static func decode(code: UInt64, from bytes: ArraySlice<UInt8>) throws -> (Multiaddr.Component, Int) {
+        func fixed(_ n: Int) throws -> [UInt8] {
+            guard bytes.count >= n else { throw MultiaddrError.invalid("truncated component") }
+            return Array(bytes.prefix(n))
+        }
+        func lengthPrefixed() throws -> ([UInt8], Int) {
+            guard case .value(let len, let n) = UVarint.decode(bytes), len <= 1024 else {
+                throw MultiaddrError.invalid("bad component length")
+            }
+            guard bytes.count >= n + Int(len) else { throw MultiaddrError.invalid("truncated component") }
+            return (Array(bytes.dropFirst(n).prefix(Int(len))), n + Int(len))
+        }
+        switch code {
+        case 4: return (.ip4(try fixed(4)), 4)
+        case 41: return (.ip6(try fixed(16)), 16)
+        case 6, 273:
+            let b = try fixed(2)
+            let port = UInt16(b[0]) << 8 | UInt16(b[1])
+            return (code == 6 ? .tcp(port) : .udp(port), 2)
+        case 53, 54, 55:
+            let (b, used) = try lengthPrefixed()
+            guard let name = String(validating: b, as: UTF8.self), !name.isEmpty else {
+                throw MultiaddrError.invalid("bad DNS name")
+            }
+            return (code == 53 ? .dns(name) : code == 54 ? .dns4(name) : .dns6(name), used)
+        case 421:
+            let (b, used) = try lengthPrefixed()
+            return (.p2p(try PeerID(multihash: b)), used)
+        default:
+            throw MultiaddrError.unknownProtocol("code \(code)")
+        }
+    }
+
+    var code: UInt64 {
+        switch self {
+        case .ip4: return 4
+        case .ip6: return 41
+        case .tcp: return 6
+        case .udp: return 273
+        case .dns: return 53
+        case .dns4: return 54
+        case .dns6: return 55
+        case .p2p: return 421
+        }
+    }
+
+    var encoded: [UInt8] {
+        let head = UVarint.encode(code)
+        switch self {
+        case .ip4(let b), .ip6(let b): return head + b
+        case .tcp(let p), .udp(let p): return head + [UInt8(p >> 8), UInt8(p & 0xFF)]
+        case .dns(let s), .dns4(let s), .dns6(let s):
+            let b = Array(s.utf8)
+            return head + UVarint.encode(b.count) + b
+        case .p2p(let id): return head + UVarint.encode(id.multihash.count) + id.multihash
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .ip4: return "ip4"
+        case .ip6: return "ip6"
+        case .tcp: return "tcp"
+        case .udp: return "udp"
+        case .dns: return "dns"
+        case .dns4: return "dns4"
+        case .dns6: return "dns6"
+        case .p2p: return "p2p"
+        }
+    }
+
+    /// The value's text form.
+    public var value: String {
+        switch self {
+        case .ip4(var b), .ip6(var b):
+            let family = b.count == 4 ? AF_INET : AF_INET6
+            var out = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = inet_ntop(family, &b, &out, socklen_t(out.count))
+            return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        case .tcp(let p), .udp(let p): return String(p)
+        case .dns(let s), .dns4(let s), .dns6(let s): return s
+        case .p2p(let id): return id.description
+        }
+    }
+
+    var text: String { "/\(name)/\(value)" }
+}

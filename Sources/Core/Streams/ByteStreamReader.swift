@@ -1,0 +1,74 @@
+import NIOCore
+
+/// Reads framed data (exact byte counts, varints, length-prefixed messages) from a
+/// `ByteStream`, keeping whatever it read ahead. When a negotiation is done,
+/// `remainingStream()` hands those read-ahead bytes on to the next layer, so a peer
+/// that pipelines its next message behind a protocol echo loses nothing.
+public struct ByteStreamReader: Sendable {
+    public let stream: any ByteStream
+    /// Bytes read from `stream` but not consumed yet.
+    public private(set) var buffered: ByteBuffer
+
+    public init(_ stream: any ByteStream, buffered: ByteBuffer = ByteBuffer()) {
+        self.stream = stream
+        self.buffered = buffered
+    }
+
+    /// Reads from the stream once, appending to the buffer. Returns false at end of stream.
+    @discardableResult
+    public mutating func fill() async throws -> Bool {
+        guard var chunk = try await stream.read() else { return false }
+        if buffered.readableBytes == 0 {
+            buffered = chunk
+        } else {
+            buffered.writeBuffer(&chunk)
+        }
+        return true
+    }
+
+    /// Exactly `count` bytes; throws `StreamError.unexpectedEOF` if the stream ends first.
+    public mutating func readExactly(_ count: Int, what: String = "data") async throws -> ByteBuffer {
+        while buffered.readableBytes < count {
+            guard try await fill() else { throw StreamError.unexpectedEOF(what) }
+        }
+        return buffered.readSlice(length: count)!
+    }
+
+    /// Whatever is buffered, or else the next chunk from the stream; `nil` at end of stream.
+    public mutating func readSome() async throws -> ByteBuffer? {
+        if buffered.readableBytes > 0 {
+            let out = buffered
+            buffered = ByteBuffer()
+            return out
+        }
+        return try await stream.read()
+    }
+
+    /// An unsigned LEB128 varint of at most `maxBytes` bytes (9 covers 63 bits).
+    public mutating func readUVarint(maxBytes: Int = 9, what: String = "varint") async throws -> UInt64 {
+        while true {
+            switch UVarint.decode(buffered.readableBytesView, maxBytes: maxBytes) {
+            case .value(let value, let length):
+                buffered.moveReaderIndex(forwardBy: length)
+                return value
+            case .needMoreBytes:
+                guard try await fill() else { throw StreamError.unexpectedEOF(what) }
+            case .invalid(let reason):
+                throw VarintError.invalid(reason)
+            }
+        }
+    }
+
+    /// A uvarint length prefix followed by that many bytes; the length must be at most `limit`.
+    public mutating func readLengthPrefixed(limit: Int, what: String = "message") async throws -> ByteBuffer {
+        let length = try await readUVarint(what: "\(what) length")
+        guard length <= UInt64(limit) else { throw StreamError.messageTooLarge(Int(clamping: length), limit: limit) }
+        return try await readExactly(Int(length), what: what)
+    }
+
+    /// The underlying stream with any read-ahead bytes put back in front of it.
+    public func remainingStream() -> any ByteStream {
+        if buffered.readableBytes == 0 { return stream }
+        return PrefixedByteStream(prefix: buffered, base: stream)
+    }
+}

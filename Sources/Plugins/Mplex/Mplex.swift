@@ -1,0 +1,1 @@
+// The Mplex plugin; see README.md in this folder.

@@ -1,0 +1,1 @@
+// The Noise plugin; see README.md in this folder.

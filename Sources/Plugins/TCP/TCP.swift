@@ -1,0 +1,1 @@
+// The TCP plugin; see README.md in this folder.

@@ -1,0 +1,1 @@
+// The TLS plugin; see README.md in this folder.

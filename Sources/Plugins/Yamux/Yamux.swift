@@ -1,0 +1,1 @@
+// The Yamux plugin; see README.md in this folder.

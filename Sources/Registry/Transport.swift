@@ -1,0 +1,30 @@
+import LibP2PCore
+import NIOCore
+
+/// A transport plugin: turns multiaddrs into raw byte streams (`tcp`).
+public protocol Transport: Sendable {
+    /// The env-var name (`transport=tcp`).
+    var name: String { get }
+    /// True when this transport can dial `address` (e.g. `/ip4/…/tcp/…`).
+    func canDial(_ address: Multiaddr) -> Bool
+    /// Opens a raw connection. Throws when the peer cannot be reached.
+    func dial(_ address: Multiaddr) async throws -> any RawConnection
+    /// Listens on `address`; port 0 picks a free port, reported by `localAddresses`.
+    func listen(_ address: Multiaddr) async throws -> any Listener
+}
+
+/// A transport-level connection: a byte stream with its two endpoints.
+public protocol RawConnection: ByteStream {
+    var localAddress: Multiaddr { get }
+    var remoteAddress: Multiaddr { get }
+}
+
+/// A listening socket.
+public protocol Listener: Sendable {
+    /// The addresses actually bound, with real ports.
+    var localAddresses: [Multiaddr] { get }
+    /// The next inbound connection; `nil` once the listener is closed.
+    func accept() async throws -> (any RawConnection)?
+    /// Stops listening; pending and later `accept()` calls return `nil`.
+    func close() async
+}

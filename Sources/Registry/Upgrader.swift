@@ -1,0 +1,113 @@
+import LibP2PCore
+
+/// Turns a raw connection into a secured, multiplexed one: multistream picks the
+/// security protocol, the security handshake authenticates the peer, then the muxer
+/// agreed early by the handshake (Noise extensions, TLS ALPN) is used, or one is
+/// negotiated by multistream over the secure channel.
+public struct Upgrader: Sendable {
+    public let identity: PrivateKey
+    public let securities: [any SecurityProtocol]
+    public let muxers: [any MuxerProtocol]
+
+    public init(identity: PrivateKey, securities: [any SecurityProtocol], muxers: [any MuxerProtocol]) {
+        self.identity = identity
+        self.securities = securities
+        self.muxers = muxers
+    }
+
+    public var localPeer: PeerID { identity.peerID }
+
+    /// The dialer's side. On any failure or cancellation the raw connection is closed.
+    public func upgradeOutbound(_ raw: any ByteStream, expecting peer: PeerID?) async throws -> UpgradedConnection {
+        try await closingOnFailure(raw) {
+            let (securityID, afterSecurity) = try await phase(.security) {
+                try await Multistream.selectOutbound(raw, protocols: securities.map(\.protocolID))
+            }
+            let security = securities.first { $0.protocolID == securityID }!
+            let secure = try await phase(.security) {
+                try await security.secureOutbound(afterSecurity, identity: identity, expecting: peer, muxers: muxers.map(\.protocolID))
+            }
+            let (muxer, muxStream) = try await chooseMuxer(over: secure, role: .initiator)
+            return UpgradedConnection(
+                secure: secure, securityID: securityID, muxerID: muxer.protocolID,
+                connection: muxer.makeSession(over: muxStream, role: .initiator))
+        }
+    }
+
+    /// The listener's side. On any failure or cancellation the raw connection is closed.
+    public func upgradeInbound(_ raw: any ByteStream) async throws -> UpgradedConnection {
+        try await closingOnFailure(raw) {
+            let (securityID, afterSecurity) = try await phase(.security) {
+                try await Multistream.selectInbound(raw, supported: securities.map(\.protocolID))
+            }
+            let security = securities.first { $0.protocolID == securityID }!
+            let secure = try await phase(.security) {
+                try await security.secureInbound(afterSecurity, identity: identity, muxers: muxers.map(\.protocolID))
+            }
+            let (muxer, muxStream) = try await chooseMuxer(over: secure, role: .responder)
+            return UpgradedConnection(
+                secure: secure, securityID: securityID, muxerID: muxer.protocolID,
+                connection: muxer.makeSession(over: muxStream, role: .responder))
+        }
+    }
+
+    private func chooseMuxer(over secure: any SecureChannel, role: MuxerRole) async throws -> (any MuxerProtocol, any ByteStream) {
+        if let early = secure.earlyMuxer {
+            guard let muxer = muxers.first(where: { $0.protocolID == early }) else {
+                throw UpgradeError(phase: .muxer, underlying: MultistreamError.noCommonProtocol([early]))
+            }
+            return (muxer, secure)
+        }
+        let (muxerID, stream) = try await phase(.muxer) {
+            switch role {
+            case .initiator: return try await Multistream.selectOutbound(secure, protocols: muxers.map(\.protocolID))
+            case .responder: return try await Multistream.selectInbound(secure, supported: muxers.map(\.protocolID))
+            }
+        }
+        return (muxers.first { $0.protocolID == muxerID }!, stream)
+    }
+
+    private func phase<T>(_ phase: UpgradeError.Phase, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as UpgradeError {
+            throw error
+        } catch {
+            throw UpgradeError(phase: phase, underlying: error)
+        }
+    }
+
+    private func closingOnFailure<T>(_ raw: any ByteStream, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            await raw.close()
+            throw error
+        }
+    }
+}
+
+/// A connection after the upgrade: who the peer is, what was negotiated, and the
+/// muxed session (whose `run()` the caller must drive).
+public struct UpgradedConnection: Sendable {
+    public let secure: any SecureChannel
+    public let securityID: String
+    public let muxerID: String
+    public let connection: any MuxedConnection
+
+    public var remotePeer: PeerID { secure.remotePeer }
+    public var remotePublicKey: PublicKey { secure.remotePublicKey }
+}
+
+/// A failed upgrade, naming the phase that failed.
+public struct UpgradeError: Error, CustomStringConvertible {
+    public enum Phase: String, Sendable {
+        case security
+        case muxer
+    }
+
+    public let phase: Phase
+    public let underlying: any Error
+
+    public var description: String { "\(phase.rawValue) negotiation failed: \(underlying)" }
+}
