@@ -102,6 +102,8 @@ let package = Package(
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
+        // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
+        .testTarget(name: "InteropTests", dependencies: ["InteropRunner", "LibP2PRegistry"]),
     ],
     swiftLanguageModes: [.v6]
 )

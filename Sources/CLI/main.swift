@@ -1,2 +1,4 @@
+import ArgumentParser
 import InteropRunner
-print("libp2p-interop")
+
+await LibP2PInterop.main()

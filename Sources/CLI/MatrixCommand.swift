@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import InteropRunner
+import LibP2PRegistry
+
+/// `libp2p-interop matrix`: every combination of the known implementations, both
+/// roles, every shared transport/security/muxer, with a results folder and a
+/// dashboard. Exits non-zero when any test fails.
+struct MatrixCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix",
+        abstract: "Run the local interop matrix (Swift and the configured implementations) and write a dashboard.")
+
+    @Option(help: "JSON list of the other implementations (id, command, transports, secureChannels, muxers).")
+    var implementations = "interop/implementations.json"
+    @Option(help: "Folder for results.csv, results.yaml, dashboard.md, timings.csv and logs/.")
+    var results = "results"
+    @Option(help: "Tests run at once.")
+    var jobs = 4
+    @Option(help: "Per-test timeout in seconds.")
+    var timeout = 60
+    @Option(help: "Only tests whose name contains this (repeatable).")
+    var name: [String] = []
+    @Option(help: "Only this security channel (repeatable).")
+    var security: [String] = []
+    @Option(help: "Only this muxer (repeatable).")
+    var muxer: [String] = []
+    @Option(help: "Only this transport (repeatable).")
+    var transport: [String] = []
+    @Option(name: .customLong("impl"), help: "Only tests between these implementations (repeatable).")
+    var implementationFilter: [String] = []
+    @Flag(help: "Run listener and dialer in two network namespaces joined by a veth pair (needs root).")
+    var netns = false
+
+    func run() async throws {
+        let configURL = URL(fileURLWithPath: implementations)
+        var impls = [Self.swiftImplementation()]
+        if FileManager.default.fileExists(atPath: configURL.path) {
+            impls += try Implementation.load(from: configURL)
+        } else {
+            FileHandle.standardError.write(Data("note: \(implementations) not found; running Swift only\n".utf8))
+        }
+        var filters = MatrixPlan.Filters()
+        filters.nameContains = name
+        filters.security = security
+        filters.muxer = muxer
+        filters.transport = transport
+        filters.implementations = implementationFilter
+        let plan = MatrixPlan(implementations: impls, filters: filters)
+
+        var variables = ProcessInfo.processInfo.environment
+        variables["SELF"] = Self.executablePath()
+        variables["REPO"] = configURL.deletingLastPathComponent().deletingLastPathComponent().standardizedFileURL.path
+        let runner = MatrixRunner(
+            jobs: jobs, timeout: .seconds(timeout), resultsDirectory: URL(fileURLWithPath: results),
+            variables: variables, separateNetworks: netns)
+        let report = try await runner.run(plan) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        print(report.dashboard)
+        print("\(report.passed) passed, \(report.failed) failed (results in \(results)/)")
+        if report.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Swift's own entry: this binary, with what the registry holds.
+    static func swiftImplementation() -> Implementation {
+        let registry = Registry.builtin()
+        return Implementation(
+            id: "swift-v0.1", command: ["${SELF}"], transports: registry.transports.map(\.name),
+            secureChannels: registry.securities.map(\.name), muxers: registry.muxers.map(\.name))
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}

@@ -1,0 +1,25 @@
+import LibP2PMplex
+import LibP2PNoise
+import LibP2PRegistry
+import LibP2PTCP
+import LibP2PTLS
+import LibP2PYamux
+
+extension Registry {
+    /// Every plugin this build ships, in wire preference order. Adding a plugin is
+    /// one line here.
+    public static func builtin() -> Registry {
+        var registry = Registry()
+        do {
+            try registry.register(TCPTransport())
+            try registry.register(NoiseSecurity())
+            try registry.register(TLSSecurity())
+            try registry.register(YamuxMuxer())
+            try registry.register(MplexMuxer())
+        } catch {
+            // Two built-ins with one name is a bug in this file, not a runtime condition.
+            preconditionFailure("built-in plugins clash: \(error)")
+        }
+        return registry
+    }
+}

@@ -1,0 +1,44 @@
+import LibP2PCore
+import LibP2PRegistry
+import Logging
+
+/// One run of the interop test binary as the harness starts it: read the
+/// env-var contract, build the host from the registry, play the configured role,
+/// all bounded by the test timeout.
+public enum InteropRun {
+    /// Runs the role; for the dialer, returns the text to print on stdout.
+    public static func run(config: InteropConfig, registry: Registry, logger: Logger) async throws -> String? {
+        let identity = PrivateKey.generateEd25519()
+        let transport: any Transport
+        let upgrader: Upgrader
+        do {
+            transport = try registry.transport(named: config.transport)
+            upgrader = try registry.upgrader(security: config.security, muxer: config.muxer, identity: identity)
+        } catch {
+            throw InteropFailure(.config, "\(error)")
+        }
+        let host = Host(identity: identity, transport: transport, upgrader: upgrader, logger: logger)
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(host.peerID)"
+        logger.info(
+            "starting",
+            metadata: [
+                "role": "\(config.isDialer ? "dialer" : "listener")",
+                "combination": "\(config.transport), \(config.security), \(config.muxer)",
+            ])
+
+        let finalLogger = logger
+        do {
+            return try await withDeadline(config.timeout, "the test") {
+                if config.isDialer {
+                    let result = try await InteropRoles.runDialer(config: config, host: host, logger: finalLogger)
+                    return result.rendered(for: config.form)
+                }
+                try await InteropRoles.runListener(config: config, host: host, logger: finalLogger)
+                throw InteropFailure(.listen, "the listener stopped accepting connections")
+            }
+        } catch let error as DeadlineExceeded {
+            throw InteropFailure(.timeout, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import LibP2PRegistry
+
+/// One interop test: a dialer implementation against a listener implementation for
+/// one combination, run as two processes that meet through Redis.
+public struct PairTest: Sendable, Hashable {
+    public let dialer: String
+    public let listener: String
+    public let combination: Combination
+
+    public init(dialer: String, listener: String, combination: Combination) {
+        self.dialer = dialer
+        self.listener = listener
+        self.combination = combination
+    }
+
+    /// test-plans' naming: `swift x py-libp2p-v0.8.1 (tcp, noise, yamux)`.
+    public var name: String { "\(dialer) x \(listener) (\(combination))" }
+
+    /// A file-name-safe form of `name`.
+    public var slug: String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+    }
+}
+
+/// What one pair test did.
+public struct PairOutcome: Sendable {
+    public let test: PairTest
+    public let passed: Bool
+    public let result: InteropResult?
+    /// Why it failed, in one line.
+    public let reason: String?
+    /// Both sides' stderr and the dialer's stdout.
+    public let log: String
+    /// Exactly what the dialer printed on stdout.
+    public let dialerStdout: String
+    public let wallTime: Duration
+}

@@ -1,0 +1,85 @@
+import InteropRunner
+import Testing
+
+@Suite("Env-var contract")
+struct InteropConfigTests {
+    @Test("classic lower-case names, with defaults")
+    func classic() throws {
+        let config = try InteropConfig(environment: [
+            "transport": "tcp", "security": "noise", "muxer": "yamux", "is_dialer": "true",
+        ])
+        #expect(config.transport == "tcp")
+        #expect(config.security == "noise")
+        #expect(config.muxer == "yamux")
+        #expect(config.isDialer)
+        #expect(config.listenIP == "0.0.0.0")
+        #expect(config.redisAddress == "redis:6379")
+        #expect(config.timeout == .seconds(180))
+        #expect(config.form == .classic)
+        #expect(config.redisKey == "listenerAddr")
+    }
+
+    @Test("unified upper-case names win over lower-case ones")
+    func unified() throws {
+        let config = try InteropConfig(environment: [
+            "TRANSPORT": "tcp", "SECURE_CHANNEL": "tls", "MUXER": "mplex", "IS_DIALER": "false",
+            "security": "noise", "LISTENER_IP": "10.0.0.2", "TEST_KEY": "abc123",
+            "TEST_TIMEOUT_SECS": "42", "DEBUG": "true",
+        ])
+        #expect(config.security == "tls")
+        #expect(config.muxer == "mplex")
+        #expect(!config.isDialer)
+        #expect(config.listenIP == "10.0.0.2")
+        #expect(config.redisAddress == "transport-redis:6379")
+        #expect(config.timeout == .seconds(42))
+        #expect(config.debug)
+        #expect(config.redisKey == "abc123_listener_multiaddr")
+    }
+
+    @Test("js's test_timeout_secs is accepted")
+    func jsTimeoutName() throws {
+        let config = try InteropConfig(environment: [
+            "transport": "tcp", "security": "noise", "muxer": "yamux", "is_dialer": "false",
+            "test_timeout_secs": "7", "redis_addr": "127.0.0.1:7000",
+        ])
+        #expect(config.timeout == .seconds(7))
+        #expect(config.redisAddress == "127.0.0.1:7000")
+    }
+
+    @Test("every missing or bad variable is reported at once")
+    func problems() {
+        do {
+            _ = try InteropConfig(environment: ["transport": "tcp", "is_dialer": "maybe", "test_timeout_seconds": "-3"])
+            Issue.record("expected an error")
+        } catch let error as ConfigError {
+            let text = error.description
+            #expect(text.contains("SECURE_CHANNEL or security is not set"))
+            #expect(text.contains("MUXER or muxer is not set"))
+            #expect(text.contains("'maybe'"))
+            #expect(text.contains("'-3'"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
+
+@Suite("Result output")
+struct InteropResultTests {
+    let result = InteropResult(handshakePlusOneRTTMillis: 5.0123, pingRTTMillis: 0.5896)
+
+    @Test("classic: one flat JSON object with the three-l key")
+    func json() {
+        #expect(result.classicJSON == #"{"handshakePlusOneRTTMillis": 5.012, "pingRTTMilllis": 0.590}"#)
+    }
+
+    @Test("unified: the exact YAML lines the runner greps")
+    func yaml() {
+        #expect(result.unifiedYAML == "latency:\n  handshake_plus_one_rtt: 5.012\n  ping_rtt: 0.590\n  unit: ms")
+    }
+
+    @Test("formatting keeps three decimals", arguments: [(0.0, "0.000"), (12.3456, "12.346"), (1000.0006, "1000.001")])
+    func format(value: Double, text: String) {
+        let r = InteropResult(handshakePlusOneRTTMillis: value, pingRTTMillis: value)
+        #expect(r.classicJSON.contains("\"handshakePlusOneRTTMillis\": \(text),"))
+    }
+}

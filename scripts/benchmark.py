@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Handshake and ping latency, Swift x Swift side by side with py x py, in one run.
+
+Runs N listener/dialer pairs of each implementation for each combination through
+one private Redis on a free loopback port, then prints the median and spread
+(min, p90, max) of handshakePlusOneRTT and ping RTT. Not a test: it asserts nothing.
+
+    scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--swift-bin PATH]
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis():
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="bench-redis-")
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return proc, port, tmp
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("redis-server did not start")
+
+
+def run_pair(listener_cmd, dialer_cmd, env_base, key, timeout):
+    env = dict(env_base, TEST_KEY=key)
+    lenv = dict(env, IS_DIALER="false", LISTENER_IP="127.0.0.1")
+    denv = dict(env, IS_DIALER="true")
+    listener = subprocess.Popen(listener_cmd, env=lenv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        dialer = subprocess.run(dialer_cmd, env=denv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "dialer timed out"
+    finally:
+        listener.kill()
+        listener.wait()
+    if dialer.returncode != 0:
+        return None, dialer.stderr.strip().splitlines()[-1:] or ["exit %d" % dialer.returncode]
+    values = {}
+    for line in dialer.stdout.splitlines():
+        line = line.strip()
+        if ":" in line:
+            k, v = line.split(":", 1)
+            values[k.strip()] = v.strip()
+    try:
+        return (float(values["handshake_plus_one_rtt"]), float(values["ping_rtt"])), None
+    except (KeyError, ValueError):
+        return None, "unparseable output: %r" % dialer.stdout
+
+
+def spread(values):
+    values = sorted(values)
+    p90 = values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))]
+    return "%8.2f %8.2f %8.2f %8.2f" % (statistics.median(values), values[0], p90, values[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", type=int, default=20)
+    ap.add_argument("--combos", default="noise/yamux,tls/yamux")
+    ap.add_argument("--swift-bin", default=os.path.join(ROOT, ".build", "release", "libp2p-interop"))
+    ap.add_argument("--py-python", default=os.environ.get("PY_PEER_PYTHON"))
+    ap.add_argument("--timeout", type=float, default=30)
+    args = ap.parse_args()
+
+    if not os.path.exists(args.swift_bin):
+        sys.exit("no Swift binary at %s (swift build -c release)" % args.swift_bin)
+    py_python = args.py_python
+    if not py_python:
+        py_python = subprocess.run([os.path.join(ROOT, "scripts", "setup-python-peer.sh")], check=True,
+                                   capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    impls = {
+        "swift": [args.swift_bin],
+        "py": [py_python, os.path.join(ROOT, "interop", "python", "peer.py")],
+    }
+
+    redis, port, tmp = start_redis()
+    try:
+        rows = []
+        for combo in args.combos.split(","):
+            security, muxer = combo.split("/")
+            base = dict(os.environ, TRANSPORT="tcp", SECURE_CHANNEL=security, MUXER=muxer,
+                        REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
+            base.pop("DEBUG", None)
+            for name, cmd in impls.items():
+                hs, rtt, failures = [], [], []
+                for i in range(args.pairs):
+                    result, err = run_pair(cmd, cmd, base, "bench-%s-%s-%d-%d" % (name, combo.replace("/", "-"), os.getpid(), i), args.timeout)
+                    if result:
+                        hs.append(result[0])
+                        rtt.append(result[1])
+                    else:
+                        failures.append(err)
+                rows.append(("%s x %s" % (name, name), "tcp/%s" % combo, hs, rtt, failures))
+                print("  ran %-14s %-18s %d ok, %d failed" % ("%s x %s" % (name, name), combo, len(hs), len(failures)), file=sys.stderr)
+        print("pairs per row: %d   (ms; median, min, p90, max)" % args.pairs)
+        print("%-14s %-18s %-35s %-35s" % ("pair", "combination", "handshakePlusOneRTT  med/min/p90/max", "ping RTT  med/min/p90/max"))
+        medians = {}
+        for pair, combo, hs, rtt, failures in rows:
+            if hs:
+                print("%-14s %-18s %-35s %-35s%s" % (pair, combo, spread(hs), spread(rtt),
+                                                     "  (%d failed)" % len(failures) if failures else ""))
+                medians[(pair, combo)] = statistics.median(hs)
+            else:
+                print("%-14s %-18s all %d failed: %s" % (pair, combo, len(failures), failures[:1]))
+        for combo in {c for _, c in medians}:
+            s, p = medians.get(("swift x swift", combo)), medians.get(("py x py", combo))
+            if s and p:
+                print("%s: py/swift median handshakePlusOneRTT ratio %.1fx" % (combo, p / s))
+    finally:
+        redis.kill()
+        redis.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

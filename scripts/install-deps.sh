@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on Debian: the three C libraries, Redis,
+# pkg-config, and the Python peer's venv. Idempotent: does nothing when all is there.
+# Used by the README's commands, .ci/run and the Dockerfile.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config python3-venv python3-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Python from pyenv or elsewhere may bring its own venv support; only ask apt for
+# python3-venv/python3-dev when the system python3 is the one in use and lacks them.
+if [ ${#missing[@]} -gt 0 ]; then
+    filtered=()
+    for p in "${missing[@]}"; do
+        case "$p" in
+            python3-venv) python3 -c 'import venv, ensurepip' 2>/dev/null || filtered+=("$p") ;;
+            python3-dev) python3 -c 'import sysconfig,os,sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")) else 1)' 2>/dev/null || filtered+=("$p") ;;
+            *) filtered+=("$p") ;;
+        esac
+    done
+    missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${SKIP_PYTHON_PEER:-0}" != "1" ]; then
+    "$here/setup-python-peer.sh" >/dev/null
+fi
