@@ -96,7 +96,7 @@ let package = Package(
             dependencies: ["LibP2PCore", "LibP2PRegistry", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/Conformance"),
 
-        .testTarget(name: "CoreTests", dependencies: ["LibP2PCore"]),
+        .testTarget(name: "CoreTests", dependencies: ["LibP2PCore", "LibP2PConformance", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RegistryTests", dependencies: ["LibP2PRegistry", "LibP2PConformance"]),
         .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),

@@ -31,6 +31,9 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         var comps: [Component] = []
         var iterator = parts.makeIterator()
         while let name = iterator.next() {
+            // An unknown name is reported as such, even when nothing follows it
+            // (`/ip4/1.2.3.4/quic-v1`), rather than as a missing value.
+            guard Component.codes[String(name)] != nil else { throw MultiaddrError.unknownProtocol(String(name)) }
             guard let value = iterator.next() else {
                 throw MultiaddrError.invalid("protocol /\(name) has no value")
             }
@@ -148,7 +151,8 @@ extension Multiaddr.Component {
             return (code == 6 ? .tcp(port) : .udp(port), 2)
         case 53, 54, 55:
             let (b, used) = try lengthPrefixed()
-            guard let name = String(validating: b, as: UTF8.self), !name.isEmpty else {
+            // A '/' would make the text form unparsable.
+            guard let name = String(validating: b, as: UTF8.self), !name.isEmpty, !name.contains("/") else {
                 throw MultiaddrError.invalid("bad DNS name")
             }
             return (code == 53 ? .dns(name) : code == 54 ? .dns4(name) : .dns6(name), used)
@@ -202,7 +206,10 @@ extension Multiaddr.Component {
     public var value: String {
         switch self {
         case .ip4(var b), .ip6(var b):
-            let family = b.count == 4 ? AF_INET : AF_INET6
+            // The cases are public, so the byte count is checked before inet_ntop
+            // reads a fixed 4 or 16 bytes from the array.
+            let (family, size) = if case .ip4 = self { (AF_INET, 4) } else { (AF_INET6, 16) }
+            guard b.count == size else { return "<invalid \(name): \(b.count) bytes>" }
             var out = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
             _ = inet_ntop(family, &b, &out, socklen_t(out.count))
             return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

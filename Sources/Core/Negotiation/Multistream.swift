@@ -24,9 +24,11 @@ public enum Multistream {
 
     /// Reads one message, checking the length cap and the trailing newline.
     public static func readMessage(_ reader: inout ByteStreamReader) async throws -> String {
-        let length = try await reader.readUVarint(maxBytes: 2, what: "multistream message length")
+        // Any varint length is read (at most 9 bytes), so every overlong line is
+        // reported as too long, not as a bad varint.
+        let length = try await reader.readUVarint(what: "multistream message length")
         guard length <= UInt64(maxMessageLength) else {
-            throw MultistreamError.messageTooLong(Int(length))
+            throw MultistreamError.messageTooLong(Int(clamping: length))
         }
         guard length > 0 else { throw MultistreamError.malformed("empty message") }
         var body = try await reader.readExactly(Int(length), what: "multistream message")

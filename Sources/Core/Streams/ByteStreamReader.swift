@@ -21,6 +21,9 @@ public struct ByteStreamReader: Sendable {
         if buffered.readableBytes == 0 {
             buffered = chunk
         } else {
+            // Drop the bytes already consumed first: a long-lived reader that always
+            // holds a partial message would otherwise keep everything it ever read.
+            buffered.discardReadBytes()
             buffered.writeBuffer(&chunk)
         }
         return true
