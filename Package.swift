@@ -65,7 +65,10 @@ let package = Package(
             name: "LibP2PTCP",
             dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/Plugins/TCP"),
-        .target(name: "LibP2PNoise", dependencies: plugin + ["CSodium"], path: "Sources/Plugins/Noise"),
+        .target(
+            name: "LibP2PNoise",
+            dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/Plugins/Noise", exclude: ["README.md"]),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
         .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux"),
         .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex"),

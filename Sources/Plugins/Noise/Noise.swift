@@ -1,1 +1,0 @@
-// The Noise plugin; see README.md in this folder.
