@@ -39,12 +39,15 @@ struct ReceiveWindow: Equatable, Sendable {
     }
 
     /// The application consumed `count` bytes. Returns the window update to send once
-    /// at least half the window is owed, so updates stay rare but the peer never stalls.
+    /// at least half the window the peer knows of is owed, so updates stay rare but
+    /// the peer never stalls. The update also carries the extension to `window` if
+    /// no SYN or ACK has announced it yet (the peer may still think 256 KiB).
     mutating func consume(_ count: Int) -> UInt32? {
         uncredited += count
-        guard uncredited >= window / 2 else { return nil }
-        let delta = uncredited
-        credit += delta
+        let announced = extended ? window : ReceiveWindow.initial
+        guard uncredited >= announced / 2 else { return nil }
+        let delta = uncredited + Int(takeInitialExtension())
+        credit += uncredited
         uncredited = 0
         return UInt32(delta)
     }
