@@ -9,7 +9,7 @@ extension YamuxSession {
     /// Returns at a clean end of input (or after a local close); throws
     /// `MuxerError.protocolViolation` for bad frames, or the stream's own error.
     func readFrames() async throws {
-        var decoder = YamuxFrameDecoder(maxDataLength: UInt32(config.receiveWindow))
+        var decoder = YamuxFrameDecoder(maxDataLength: UInt32(configuration.receiveWindow))
         do {
             while let chunk = try await underlying.read() {
                 decoder.append(chunk)
@@ -92,7 +92,7 @@ extension YamuxSession {
                 throw MuxerError.protocolViolation("yamux peer opened stream \(id) twice")
             }
             if s.ended != nil || s.sentGoAway { return nil }
-            if s.streams.count >= config.maxStreams || s.backlog.count >= config.acceptBacklog { return nil }
+            if s.streams.count >= configuration.maxStreams || s.backlog.count >= configuration.acceptBacklog { return nil }
             let stream = YamuxStream(id: id, outbound: false, session: self)
             s.streams[id] = stream
             if let waiter = s.acceptWaiters.popFirst() {

@@ -62,8 +62,6 @@ public final class YamuxSession: MuxedConnection, CustomStringConvertible {
 
     public var description: String { "yamux session (\(role))" }
 
-    var config: YamuxConfiguration { configuration }
-
     /// The peer's go away code, once it sent one.
     public var remoteGoAway: YamuxGoAwayCode? { state.withLock { $0.receivedGoAway } }
 
@@ -137,8 +135,8 @@ public final class YamuxSession: MuxedConnection, CustomStringConvertible {
                 let stream = try self.state.withLock { s -> YamuxStream? in
                     if let ended = s.ended { throw ended }
                     if s.receivedGoAway != nil || s.sentGoAway { throw MuxerError.connectionClosed }
-                    if s.unacknowledged.count >= self.config.ackBacklog { return nil }  // lost a race: wait again
-                    guard s.streams.count < self.config.maxStreams, s.nextStreamID <= UInt64(UInt32.max) else {
+                    if s.unacknowledged.count >= self.configuration.ackBacklog { return nil }  // lost a race: wait again
+                    guard s.streams.count < self.configuration.maxStreams, s.nextStreamID <= UInt64(UInt32.max) else {
                         throw MuxerError.tooManyStreams
                     }
                     let id = UInt32(s.nextStreamID)
@@ -190,13 +188,13 @@ public final class YamuxSession: MuxedConnection, CustomStringConvertible {
         while true {
             let id: UInt64? = try state.withLock { s in
                 if let ended = s.ended { throw ended }
-                return s.unacknowledged.count < config.ackBacklog ? nil : s.makeWaiterID()
+                return s.unacknowledged.count < configuration.ackBacklog ? nil : s.makeWaiterID()
             }
             guard let id else { return }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let parked = state.withLock { s -> Bool in
-                        guard s.ended == nil, !Task.isCancelled, s.unacknowledged.count >= config.ackBacklog else { return false }
+                        guard s.ended == nil, !Task.isCancelled, s.unacknowledged.count >= configuration.ackBacklog else { return false }
                         s.openWaiters[id] = continuation
                         return true
                     }
@@ -363,7 +361,7 @@ public final class YamuxSession: MuxedConnection, CustomStringConvertible {
                 defer { self.writeLock.release() }
                 try? await self.underlying.write(frame)
             }
-            group.addTask { try? await Task.sleep(for: self.config.goAwayTimeout) }
+            group.addTask { try? await Task.sleep(for: self.configuration.goAwayTimeout) }
             await group.next()
             group.cancelAll()
         }

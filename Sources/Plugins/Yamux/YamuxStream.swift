@@ -21,7 +21,7 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
     init(id: UInt32, outbound: Bool, session: YamuxSession) {
         self.id = id
         self.session = session
-        self.state = Mutex(Core(machine: YamuxStreamState(outbound: outbound, receiveWindow: session.config.receiveWindow)))
+        self.state = Mutex(Core(machine: YamuxStreamState(outbound: outbound, receiveWindow: session.configuration.receiveWindow)))
     }
 
     public var description: String { "yamux stream \(id)" }
@@ -52,7 +52,7 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
     public func write(_ buffer: ByteBuffer) async throws {
         var rest = buffer
         while rest.readableBytes > 0 {
-            let count = try await reserveSendWindow(upTo: min(rest.readableBytes, session.config.maxFramePayload))
+            let count = try await reserveSendWindow(upTo: min(rest.readableBytes, session.configuration.maxFramePayload))
             let chunk = rest.readSlice(length: count)!
             try await session.writeStreamFrame(for: self, type: .data, payload: chunk)
         }
