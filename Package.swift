@@ -70,7 +70,7 @@ let package = Package(
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
-        .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux"),
+        .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
         .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex"),
 
         // The interop runner: env-var contract, Redis rendezvous, ping, results.

@@ -1,1 +1,0 @@
-// The Yamux plugin; see README.md in this folder.

@@ -1,0 +1,153 @@
+import LibP2PConformance
+import LibP2PCore
+import LibP2PRegistry
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import LibP2PYamux
+
+/// A test step that took longer than its bound.
+struct TimeoutError: Error, CustomStringConvertible {
+    let seconds: Double
+    var description: String { "test step did not finish within \(seconds) s" }
+}
+
+/// Runs `body`, failing with `TimeoutError` if it takes longer than `seconds`, so no
+/// test can hang. (Everything under test honours cancellation.)
+func withTimeout<T: Sendable>(
+    _ seconds: Double = 20, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw TimeoutError(seconds: seconds)
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// Two yamux sessions over an in-memory pipe, both running for the duration of
+/// `body`. The initiator (dialer) uses odd stream IDs, the responder even ones.
+func withSessionPair(
+    configuration: YamuxConfiguration = YamuxConfiguration(),
+    pipeCapacity: Int = 64 * 1024,
+    _ body: @escaping @Sendable (_ initiator: YamuxSession, _ responder: YamuxSession) async throws -> Void
+) async throws {
+    try await withTimeout {
+        let (a, b) = MemoryPipe.makePair(capacity: pipeCapacity)
+        let muxer = YamuxMuxer(configuration: configuration)
+        let initiator = muxer.makeYamuxSession(over: a, role: .initiator)
+        let responder = muxer.makeYamuxSession(over: b, role: .responder)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await initiator.run() }
+            group.addTask { try await responder.run() }
+            try await body(initiator, responder)
+            await initiator.close()
+            await responder.close()
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// The two sessions of a pair, named by who opens the stream under test.
+func opener(_ role: MuxerRole, _ initiator: YamuxSession, _ responder: YamuxSession) -> (opener: YamuxSession, acceptor: YamuxSession) {
+    role == .initiator ? (initiator, responder) : (responder, initiator)
+}
+
+/// One yamux session under test facing a hand-driven peer that reads and writes raw
+/// frames: for what a well-behaved session never does (overrun a window, send
+/// garbage) and for checking exact frames on the wire.
+func withRawPeer(
+    sessionRole: MuxerRole,
+    configuration: YamuxConfiguration = YamuxConfiguration(),
+    _ body: @escaping @Sendable (_ session: YamuxSession, _ peer: RawPeer, _ run: Task<Void, any Error>) async throws -> Void
+) async throws {
+    try await withTimeout {
+        let (a, b) = MemoryPipe.makePair()
+        let session = YamuxMuxer(configuration: configuration).makeYamuxSession(over: a, role: sessionRole)
+        let peer = RawPeer(stream: b)
+        // `run` is awaited (or cancelled) before the test returns: not fire-and-forget.
+        let run = Task { try await session.run() }
+        do {
+            try await body(session, peer, run)
+        } catch {
+            run.cancel()
+            await session.close()
+            _ = await run.result
+            throw error
+        }
+        await session.close()
+        await peer.stream.close()
+        _ = await run.result
+    }
+}
+
+/// The far end of a pipe, speaking raw yamux frames.
+final class RawPeer: Sendable {
+    let stream: MemoryByteStream
+    private let decoder = Mutex(YamuxFrameDecoder(maxDataLength: .max))
+
+    init(stream: MemoryByteStream) {
+        self.stream = stream
+    }
+
+    func send(_ header: YamuxFrameHeader, payload: [UInt8] = []) async throws {
+        var header = header
+        if header.type == .data { header.length = UInt32(payload.count) }
+        try await stream.write(YamuxFrame(header: header, payload: ByteBuffer(bytes: payload)).encoded)
+    }
+
+    func sendRaw(_ bytes: [UInt8]) async throws {
+        try await stream.write(bytes)
+    }
+
+    /// The next frame the session sent; `nil` at end of stream.
+    func nextFrame() async throws -> YamuxFrame? {
+        while true {
+            if let frame = try decoder.withLock({ try $0.next() }) { return frame }
+            guard let chunk = try await stream.read() else { return nil }
+            decoder.withLock { $0.append(chunk) }
+        }
+    }
+
+    /// The next frame, skipping window updates that carry nothing but credit.
+    func nextFrameSkippingCredit() async throws -> YamuxFrame? {
+        while let frame = try await nextFrame() {
+            if frame.header.type == .windowUpdate, frame.header.flags.isEmpty { continue }
+            return frame
+        }
+        return nil
+    }
+}
+
+/// Reads everything until end of stream.
+func readAll(_ stream: any ByteStream, limit: Int = 64 * 1024 * 1024) async throws -> [UInt8] {
+    var out: [UInt8] = []
+    while let chunk = try await stream.read() {
+        out.append(contentsOf: chunk.readableBytesView)
+        #expect(out.count <= limit)
+    }
+    return out
+}
+
+/// Reads exactly `count` bytes.
+func readExactly(_ stream: any ByteStream, _ count: Int) async throws -> [UInt8] {
+    var out: [UInt8] = []
+    while out.count < count {
+        guard let chunk = try await stream.read() else { break }
+        out.append(contentsOf: chunk.readableBytesView)
+    }
+    return out
+}
+
+/// Deterministic non-repeating-looking bytes for integrity checks.
+func pattern(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ ($0 >> 8) &+ Int(seed)) }
+}
+
+extension ByteBuffer {
+    var bytes: [UInt8] { Array(readableBytesView) }
+}
