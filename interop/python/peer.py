@@ -525,8 +525,13 @@ async def run_dialer(
             raise
         except Exception as error:
             raise PeerError("ping", f"{type(error).__name__}: {error}") from None
+        # The result is in; a peer that resets the stream on close must not
+        # turn it into a failure.
         with trio.move_on_after(SHUTDOWN_GRACE_S):
-            await stream.close()
+            try:
+                await stream.close()
+            except Exception as error:
+                log.debug("closing the ping stream: %s", error)
         if cfg.report_identify:
             progress.enter("identify")
             await report_identify(host, peer_info.peer_id)
