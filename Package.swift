@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "LibP2PTCP",
             dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
-            path: "Sources/Plugins/TCP"),
+            path: "Sources/Plugins/TCP", exclude: ["README.md"]),
         .target(
             name: "LibP2PNoise",
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
