@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "LibP2PNoise", dependencies: plugin + ["CSodium"], path: "Sources/Plugins/Noise"),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
         .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux"),
-        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex"),
+        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
         // The interop runner: env-var contract, Redis rendezvous, ping, results.
         .target(
