@@ -101,6 +101,7 @@ let package = Package(
         .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
+        .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
     ],
     swiftLanguageModes: [.v6]
