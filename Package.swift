@@ -71,7 +71,7 @@ let package = Package(
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
         .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
-        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex"),
+        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
         // The interop runner: env-var contract, Redis rendezvous, ping, results.
         .target(
@@ -104,6 +104,7 @@ let package = Package(
         .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
+        .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(name: "InteropTests", dependencies: ["InteropRunner", "LibP2PRegistry"]),
