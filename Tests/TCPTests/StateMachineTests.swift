@@ -80,14 +80,33 @@ import Testing
         }
     }
 
-    @Test func acceptQueueWithholdsAcceptingAtItsLimit() throws {
-        var state = AcceptState(limit: 2)
+    @Test func acceptQueueWithholdsAcceptingAtItsLimitAndResumesOnPop() {
+        var state = AcceptState<Int>(limit: 2)
+        guard case .wait = state.pop() else { Issue.record("an empty queue waits"); return }
+        for n in 1...2 {
+            guard case .queued = state.push(n) else { Issue.record("no waiter: queued"); return }
+        }
         let mayAccept = state.shouldAccept()
-        #expect(mayAccept)
-        #expect(state.ready.isEmpty)
-        guard case .wait = state.pop() else { Issue.record("empty queue waits"); return }
+        #expect(!mayAccept, "full: accepting must be withheld")
+        guard case .connection(1, resumeAccepting: true) = state.pop() else {
+            Issue.record("oldest first, and accepting resumes")
+            return
+        }
+        guard case .connection(2, resumeAccepting: false) = state.pop() else {
+            Issue.record("nothing withheld any more")
+            return
+        }
+        let mayAcceptAgain = state.shouldAccept()
+        #expect(mayAcceptAgain)
+    }
+
+    @Test func closedAcceptQueueEndsAcceptAndRejectsLateConnections() {
+        var state = AcceptState<Int>(limit: 4)
+        _ = state.push(7)
         let (waiters, unaccepted) = state.close()
-        #expect(waiters.isEmpty && unaccepted.isEmpty)
-        guard case .closed = state.pop() else { Issue.record("closed queue ends accept()"); return }
+        #expect(waiters.isEmpty)
+        #expect(unaccepted == [7], "connections nobody accepted are handed back to be closed")
+        guard case .closed = state.pop() else { Issue.record("a closed queue ends accept()"); return }
+        guard case .rejected = state.push(8) else { Issue.record("a closed queue rejects"); return }
     }
 }

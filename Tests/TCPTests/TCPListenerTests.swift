@@ -62,6 +62,27 @@ import Testing
         await listener.close()
     }
 
+    /// More peers than the accept queue holds: the listener stops accepting at its
+    /// limit (the rest wait in the kernel backlog) and resumes as accept() drains it.
+    @Test func peersBeyondTheAcceptQueueLimitAreAcceptedOnceItDrains() async throws {
+        let transport = TCPTransport()
+        let listener = try await transport.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))
+        let count = TCPTransport.acceptQueueLimit + 16
+        try await withTimeout(.seconds(30)) {
+            var clients: [any RawConnection] = []
+            for _ in 0..<count {
+                clients.append(try await transport.dial(listener.localAddresses[0]))
+            }
+            var accepted: [any RawConnection] = []
+            for _ in 0..<count {
+                accepted.append(try #require(try await listener.accept()))
+            }
+            #expect(Set(accepted.map(\.remoteAddress)) == Set(clients.map(\.localAddress)))
+            for connection in clients + accepted { await connection.close() }
+        }
+        await listener.close()
+    }
+
     @Test func portInUseIsAClearError() async throws {
         let transport = TCPTransport()
         let listener = try await transport.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))

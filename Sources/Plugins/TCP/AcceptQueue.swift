@@ -4,12 +4,13 @@ import Synchronization
 /// Established inbound connections that `accept()` has not taken yet. Bounded: at
 /// `limit` queued connections the listening socket stops accepting (its read is
 /// withheld) and new peers wait in the kernel's backlog, as with any slow server.
-/// A pure state machine; `AcceptQueue` wraps it in a lock.
-struct AcceptState {
-    typealias Waiter = CheckedContinuation<TCPConnection?, any Error>
+/// A pure state machine (generic so that tests can queue plain values);
+/// `AcceptQueue` wraps it in a lock.
+struct AcceptState<Connection> {
+    typealias Waiter = CheckedContinuation<Connection?, any Error>
 
     let limit: Int
-    private(set) var ready = CircularBuffer<TCPConnection>()
+    private(set) var ready = CircularBuffer<Connection>()
     private(set) var acceptWithheld = false
     private(set) var closed = false
     /// Parked `accept()` calls, oldest first; ids let a cancelled one leave.
@@ -24,7 +25,7 @@ struct AcceptState {
     }
 
     /// A connection is established. A closed queue rejects it (the caller closes it).
-    mutating func push(_ connection: TCPConnection) -> PushResult {
+    mutating func push(_ connection: Connection) -> PushResult {
         if closed { return .rejected }
         if !waiters.isEmpty { return .handed(waiters.removeFirst().continuation) }
         ready.append(connection)
@@ -41,7 +42,7 @@ struct AcceptState {
     }
 
     enum PopStep {
-        case connection(TCPConnection, resumeAccepting: Bool)
+        case connection(Connection, resumeAccepting: Bool)
         case closed
         case wait
     }
@@ -56,7 +57,7 @@ struct AcceptState {
     }
 
     /// Parks an `accept()` after `pop()` said `.wait` (re-checks first).
-    mutating func park(_ waiter: Waiter, id: UInt64) -> (Waiter, TCPConnection?)? {
+    mutating func park(_ waiter: Waiter, id: UInt64) -> (Waiter, Connection?)? {
         switch pop() {
         case .connection(let connection, _): return (waiter, connection)
         case .closed: return (waiter, nil)
@@ -73,7 +74,7 @@ struct AcceptState {
 
     /// Closes the queue: returns the parked waiters (to resume with `nil`) and the
     /// connections nobody accepted (to close).
-    mutating func close() -> (waiters: [Waiter], unaccepted: [TCPConnection]) {
+    mutating func close() -> (waiters: [Waiter], unaccepted: [Connection]) {
         closed = true
         defer {
             waiters.removeAll()
@@ -84,7 +85,7 @@ struct AcceptState {
 }
 
 final class AcceptQueue: Sendable {
-    private let state: Mutex<AcceptState>
+    private let state: Mutex<AcceptState<TCPConnection>>
     private let nextWaiterID = Atomic<UInt64>(0)
 
     init(limit: Int) { state = Mutex(AcceptState(limit: limit)) }
@@ -116,8 +117,8 @@ final class AcceptQueue: Sendable {
         }
         let id = nextWaiterID.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (waiter: AcceptState.Waiter) in
-                let immediate: (AcceptState.Waiter, Result<TCPConnection?, any Error>)? = state.withLock { s in
+            try await withCheckedThrowingContinuation { (waiter: AcceptState<TCPConnection>.Waiter) in
+                let immediate: (AcceptState<TCPConnection>.Waiter, Result<TCPConnection?, any Error>)? = state.withLock { s in
                     if Task.isCancelled { return (waiter, .failure(CancellationError())) }
                     return s.park(waiter, id: id).map { ($0.0, .success($0.1)) }
                 }
