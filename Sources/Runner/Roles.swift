@@ -4,8 +4,12 @@ import Logging
 
 /// The two sides of one interop test.
 public enum InteropRoles {
-    /// How long to keep retrying Redis: compose starts it with no readiness wait.
-    static let redisRetryWindow = Duration.seconds(30)
+    /// How long to keep retrying Redis: compose starts it with no readiness wait,
+    /// but a Redis that never comes up must be reported as such, inside the test
+    /// timeout, not as a bare timeout.
+    static func redisRetryWindow(for timeout: Duration) -> Duration {
+        min(.seconds(30), max(.seconds(1), timeout - .seconds(2)))
+    }
     /// At most this many inbound connections are served at once.
     static let maxConcurrentConnections = 64
 
@@ -134,7 +138,7 @@ public enum InteropRoles {
     static func connectRedis(_ config: InteropConfig, logger: Logger) async throws -> RedisClient {
         do {
             logger.debug("connecting to redis", metadata: ["address": "\(config.redisAddress)"])
-            return try await RedisClient.connect(address: config.redisAddress, retryFor: redisRetryWindow)
+            return try await RedisClient.connect(address: config.redisAddress, retryFor: redisRetryWindow(for: config.timeout))
         } catch {
             throw InteropFailure(.redis, "\(error)")
         }
