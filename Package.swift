@@ -102,6 +102,7 @@ let package = Package(
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
+        .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "COpenSSL"]),
     ],
     swiftLanguageModes: [.v6]
 )
