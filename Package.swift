@@ -66,7 +66,7 @@ let package = Package(
             dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/Plugins/TCP"),
         .target(name: "LibP2PNoise", dependencies: plugin + ["CSodium"], path: "Sources/Plugins/Noise"),
-        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
+        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
         .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux"),
         .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex"),
 
@@ -102,6 +102,7 @@ let package = Package(
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
+        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "COpenSSL"]),
     ],
     swiftLanguageModes: [.v6]
