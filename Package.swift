@@ -69,7 +69,7 @@ let package = Package(
             name: "LibP2PNoise",
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
-        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
+        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
         .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
         .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
@@ -106,6 +106,8 @@ let package = Package(
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
+        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
+        .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(name: "InteropTests", dependencies: ["InteropRunner", "LibP2PRegistry"]),
     ],
