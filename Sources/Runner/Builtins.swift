@@ -2,6 +2,7 @@ import LibP2PMplex
 import LibP2PNoise
 import LibP2PRegistry
 import LibP2PTCP
+import LibP2PTLS
 import LibP2PYamux
 
 extension Registry {
@@ -12,6 +13,7 @@ extension Registry {
         do {
             try registry.register(TCPTransport())
             try registry.register(NoiseSecurity())
+            try registry.register(TLSSecurity())
             try registry.register(YamuxMuxer())
             try registry.register(MplexMuxer())
         } catch {
