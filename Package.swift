@@ -83,7 +83,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/Runner"),
+            path: "Sources/Runner", exclude: ["README.md"]),
         .executableTarget(
             name: "libp2p-interop",
             dependencies: [
