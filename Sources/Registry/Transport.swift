@@ -11,6 +11,15 @@ public protocol Transport: Sendable {
     func dial(_ address: Multiaddr) async throws -> any RawConnection
     /// Listens on `address`; port 0 picks a free port, reported by `localAddresses`.
     func listen(_ address: Multiaddr) async throws -> any Listener
+
+    /// Where the tasks that drive this transport's connections run best, if it
+    /// matters (TCP: its socket thread, saving a thread switch per message). The
+    /// runner prefers it with `withTaskExecutorPreference`. Optional: nil by default.
+    var preferredTaskExecutor: (any TaskExecutor)? { get }
+}
+
+extension Transport {
+    public var preferredTaskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// A transport-level connection: a byte stream with its two endpoints.

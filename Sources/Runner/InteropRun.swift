@@ -31,15 +31,21 @@ public enum InteropRun {
         let finalLogger = logger
         do {
             return try await withDeadline(config.timeout, "the test") {
+                try await withTaskExecutorPreference(transport.preferredTaskExecutor) {
+                    try await play(config: config, host: host, logger: finalLogger)
+                }
+            }
+        } catch let error as DeadlineExceeded {
+            throw InteropFailure(.timeout, "\(error)")
+        }
+    }
+
+    private static func play(config: InteropConfig, host: Host, logger finalLogger: Logger) async throws -> String? {
                 if config.isDialer {
                     let result = try await InteropRoles.runDialer(config: config, host: host, logger: finalLogger)
                     return result.rendered(for: config.form)
                 }
                 try await InteropRoles.runListener(config: config, host: host, logger: finalLogger)
                 throw InteropFailure(.listen, "the listener stopped accepting connections")
-            }
-        } catch let error as DeadlineExceeded {
-            throw InteropFailure(.timeout, "\(error)")
-        }
     }
 }

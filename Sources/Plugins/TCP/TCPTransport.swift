@@ -23,13 +23,21 @@ public struct TCPTransport: Transport {
     /// listening socket stops accepting (new peers then wait in the kernel backlog).
     static let acceptQueueLimit = 64
 
+    /// The event loop every socket of this transport runs on, and the executor that
+    /// runs tasks there. One loop: the interop binary drives a handful of
+    /// connections, and keeping them with their tasks on one thread is what makes
+    /// a round trip cheap.
+    private let executor: EventLoopTaskExecutor
+
     public init(connectTimeout: Duration = .seconds(10)) {
         self.connectTimeout = connectTimeout
-        // Start the shared event loops now, not on the first dial: starting their
-        // threads costs milliseconds that would otherwise land in the measured
-        // handshake.
-        _ = MultiThreadedEventLoopGroup.singleton
+        // Taking a loop starts the shared event loops now, not on the first dial:
+        // starting their threads costs milliseconds that would otherwise land in
+        // the measured handshake.
+        self.executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
     }
+
+    public var preferredTaskExecutor: (any TaskExecutor)? { executor }
 
     /// True for `/ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>`, optionally followed by `/p2p/<id>`.
     public func canDial(_ address: Multiaddr) -> Bool {
@@ -59,7 +67,7 @@ public struct TCPTransport: Transport {
         -> TCPConnection
     {
         let buffers = ConnectionBuffers()
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ClientBootstrap(group: executor.eventLoop)
             .connectTimeout(.nanoseconds(timeout.nanoseconds))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
@@ -98,7 +106,7 @@ public struct TCPTransport: Transport {
             throw TCPError.cannotResolve(address.description, reason: "no address found")
         }
         let queue = AcceptQueue(limit: Self.acceptQueueLimit)
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: executor.eventLoop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelInitializer { channel in
