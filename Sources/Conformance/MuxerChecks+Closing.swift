@@ -1,0 +1,149 @@
+import LibP2PCore
+import LibP2PRegistry
+import NIOCore
+
+/// Checks of how streams and sessions end: half-close, reset, and closing the session.
+extension MuxerConformance {
+    func checkHalfClose(opener role: MuxerRole, _ context: CheckContext) async throws {
+        try await withSessionPair(context) { pair in
+            let opener = pair.session(role)
+            let acceptor = pair.session(role.other)
+            let size = 100_000
+
+            // The opener closes first: request, FIN, then the acceptor answers after it.
+            let (request, served) = try await openAndAccept(opener, acceptor, context)
+            try await transfer(size, start: 5, from: request, to: served, closing: true, context, "the opener's request")
+            let late = await capture { try await request.write([0]) }
+            try context.require(late.isFailure, "a write after the opener's own closeWrite() succeeded; it must throw")
+            let again = try await context.step("acceptor reads again after the end") { try await served.read() }
+            try context.require(again == nil, "a read after end of stream returned \(again?.readableBytes ?? 0) bytes instead of nil again")
+            try await transfer(size, start: 6, from: served, to: request, closing: true, context, "the acceptor's answer after the opener's FIN")
+            await request.close()
+            await served.close()
+
+            // The acceptor closes first: the opener sees the end, then still sends.
+            let (upload, sink) = try await openAndAccept(opener, acceptor, context)
+            try await context.step("acceptor's closeWrite() before reading anything") { try await sink.closeWrite() }
+            let end = try await context.step("opener reads the acceptor's end") { try await upload.read() }
+            try context.require(end == nil, "the opener read \(end?.readableBytes ?? 0) bytes where the acceptor's closeWrite() should end the stream")
+            try await transfer(size, start: 7, from: upload, to: sink, closing: true, context, "the opener's data after the acceptor's FIN")
+            await upload.close()
+            await sink.close()
+        }
+    }
+
+    func checkReset(opener role: MuxerRole, _ context: CheckContext) async throws {
+        try await withSessionPair(context) { pair in
+            let opener = pair.session(role)
+            let acceptor = pair.session(role.other)
+            let (opened, accepted) = try await openAndAccept(opener, acceptor, context)
+            try await resetOne(resetter: opened, named: "opener", peer: accepted, named: "acceptor", context)
+            let (opened2, accepted2) = try await openAndAccept(opener, acceptor, context)
+            try await resetOne(resetter: accepted2, named: "acceptor", peer: opened2, named: "opener", context)
+            // Resets end streams, not the session.
+            let (opened3, accepted3) = try await openAndAccept(opener, acceptor, context)
+            try await exchangeByte(opened3, accepted3, context, "a stream opened after two resets")
+        }
+    }
+
+    /// `resetter` resets with reads pending on both sides: both reads must fail (a
+    /// reset is not a clean end), and later writes on both sides must fail.
+    private func resetOne(
+        resetter: any MuxedStream, named resetterName: String, peer: any MuxedStream, named peerName: String,
+        _ context: CheckContext
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, stream, whose) in [(peerName, peer, "the \(resetterName)'s reset"), (resetterName, resetter, "its own reset")] {
+                group.addTask {
+                    let read = try await promptly(context, "\(name)'s pending read after \(whose)") { await capture { try await stream.read() } }
+                    switch read {
+                    case .failure: break
+                    case .success(nil): throw context.failure("\(name)'s pending read returned end of stream after \(whose); it must fail")
+                    case .success(let chunk?): throw context.failure("\(name)'s pending read returned \(chunk.readableBytes) bytes after \(whose); it must fail")
+                    }
+                }
+            }
+            try await letPendingOperationsPark()
+            context.note("\(resetterName)'s reset()")
+            await resetter.reset()
+            try await group.waitForAll()
+        }
+        for (name, stream) in [(resetterName, resetter), (peerName, peer)] {
+            let write = try await promptly(context, "\(name)'s write after the reset") { await capture { try await stream.write([1]) } }
+            try context.require(write.isFailure, "\(name)'s write after \(resetterName)'s reset() succeeded; it must throw")
+        }
+        await resetter.close()
+        await peer.close()
+    }
+
+    func checkRemoteClose(closer role: MuxerRole, _ context: CheckContext) async throws {
+        try await withSessionPair(context) { pair in
+            let closer = pair.session(role)
+            let remote = pair.session(role.other)
+            // A stream each way; on each, the side that will wait is the one that never gets data.
+            let (closersStream, remotesAccepted) = try await openAndAccept(closer, remote, context)
+            let (remotesStream, _) = try await openAndAccept(remote, closer, context)
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let accepted = try await promptly(context, "the remote's pending acceptStream() after the close") {
+                        try await remote.acceptStream()
+                    }
+                    try context.require(accepted == nil, "the remote's pending acceptStream() returned a stream after the close; it must return nil")
+                }
+                group.addTask {
+                    let accepted = try await promptly(context, "the closer's own pending acceptStream() after its close()") {
+                        try await closer.acceptStream()
+                    }
+                    try context.require(accepted == nil, "the closer's own pending acceptStream() returned a stream after its close(); it must return nil")
+                }
+                group.addTask {
+                    let read = try await promptly(context, "the remote's pending read after the close") { await capture { try await remotesAccepted.read() } }
+                    if case .success(let chunk?) = read {
+                        throw context.failure("the remote's pending read returned \(chunk.readableBytes) bytes nobody wrote after the close")
+                    }
+                }
+                group.addTask {
+                    let read = try await promptly(context, "the closer's own pending read after its close()") { await capture { try await closersStream.read() } }
+                    if case .success(let chunk?) = read {
+                        throw context.failure("the closer's own pending read returned \(chunk.readableBytes) bytes nobody wrote")
+                    }
+                }
+                group.addTask {
+                    // More than any window: waits for credit the closer will never give.
+                    _ = try await promptly(context, "the remote's pending write after the close") {
+                        await capture { try await writePattern(to: remotesStream, start: 9, count: 4 << 20, chunk: 64 << 10) }
+                    }
+                }
+                try await letPendingOperationsPark()
+                context.note("close() of the \(role)'s session")
+                await closer.close()
+                try await group.waitForAll()
+            }
+
+            let remoteWrite = try await promptly(context, "a remote write after the close") { await capture { try await remotesStream.write([1]) } }
+            try context.require(remoteWrite.isFailure, "a write on the remote's stream after the peer closed the session succeeded; it must throw")
+            let ownWrite = try await promptly(context, "a write on the closer's stream after its close()") { await capture { try await closersStream.write([1]) } }
+            try context.require(ownWrite.isFailure, "a write on the closer's own stream after its close() succeeded; it must throw")
+            let remoteOpen = try await promptly(context, "the remote's openStream() after the close") { await capture { try await remote.openStream() } }
+            try context.require(remoteOpen.isFailure, "the remote's openStream() after the peer closed the session succeeded; it must throw")
+            let ownOpen = try await promptly(context, "the closer's openStream() after its close()") { await capture { try await closer.openStream() } }
+            try context.require(ownOpen.isFailure, "the closer's openStream() after its own close() succeeded; it must throw")
+
+            // The remote's run() ends on its own, without the remote being closed.
+            let remoteRun = try await promptly(context, "the remote's run() returning after the peer's close()") {
+                await pair.runOutcome(role.other).wait()
+            }
+            if case .failure(let error)? = remoteRun {
+                throw context.failure("the remote's run() threw \(describe(error)) after the peer closed cleanly; it must return")
+            }
+        }
+    }
+}
+
+extension Result {
+    var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
+    }
+}

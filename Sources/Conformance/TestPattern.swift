@@ -1,0 +1,191 @@
+import LibP2PCore
+import NIOCore
+
+/// Reproducible test data that is cheap to send and to check in debug builds.
+///
+/// A stream's bytes are a window sliding over one pseudo-random block of `period`
+/// bytes repeated (a prime, so it lines up with no frame size), starting at a
+/// per-stream offset. The sender writes slices of one shared buffer (no copying, no
+/// generation per byte); the receiver compares what it gets with `memcmp` (via
+/// `ByteBuffer`'s `==`) against the slice it expects. Lost, duplicated, reordered,
+/// corrupted or cross-wired bytes all mismatch; the count is checked too.
+struct TestPattern: Sendable {
+    static let period = 1_000_003
+    /// The longest slice served without copying.
+    static let maxSlice = 4 << 20
+    static let shared = TestPattern()
+
+    /// The block repeated, so any slice of up to `maxSlice` bytes is contiguous.
+    private let repeated: ByteBuffer
+
+    private init() {
+        var generator = SplitMix64(seed: 0x6C69_6270_3270_7377)
+        var block = ByteBufferAllocator().buffer(capacity: Self.period + 8)
+        while block.readableBytes < Self.period {
+            block.writeInteger(generator.next())
+        }
+        block.moveWriterIndex(to: Self.period)
+        var buffer = ByteBufferAllocator().buffer(capacity: Self.period + Self.maxSlice)
+        while buffer.readableBytes < Self.period + Self.maxSlice {
+            buffer.writeImmutableBuffer(block)
+        }
+        repeated = buffer
+    }
+
+    /// `length` bytes of the stream that starts at `start`, from position `position`
+    /// of that stream: a slice of one shared buffer, or a copy beyond `maxSlice`.
+    func slice(start: Int, position: Int, length: Int) -> ByteBuffer {
+        let offset = (start + position) % Self.period
+        if length <= Self.maxSlice { return repeated.getSlice(at: offset, length: length)! }
+        var out = ByteBufferAllocator().buffer(capacity: length)
+        var done = 0
+        while done < length {
+            let piece = min(Self.maxSlice, length - done)
+            out.writeImmutableBuffer(slice(start: start, position: position + done, length: piece))
+            done += piece
+        }
+        return out
+    }
+
+    /// The stream starting at `start`: its first `count` bytes, as `[UInt8]`.
+    func bytes(start: Int, count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var position = 0
+        while position < count {
+            let length = min(count - position, Self.maxSlice)
+            out += slice(start: start, position: position, length: length).readableBytesView
+            position += length
+        }
+        return out
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Writes `count` bytes of the pattern stream starting at `start` to `stream`, in
+/// writes of `chunk` bytes; `progress` sees the total after each accepted write.
+func writePattern(
+    to stream: any ByteStream, start: Int, count: Int, chunk: Int = 1 << 20,
+    progress: @Sendable (Int) -> Void = { _ in }
+) async throws {
+    var position = 0
+    while position < count {
+        let length = min(chunk, count - position)
+        try await stream.write(TestPattern.shared.slice(start: start, position: position, length: length))
+        position += length
+        progress(position)
+    }
+}
+
+/// Checks a received byte stream against the pattern, chunk by chunk as it arrives.
+struct PatternVerifier {
+    let start: Int
+    let expected: Int
+    private(set) var received = 0
+
+    init(start: Int, expected: Int) {
+        self.start = start
+        self.expected = expected
+    }
+
+    /// Compares `chunk` with the bytes expected at this position; returns what is
+    /// wrong, or nil.
+    mutating func consume(_ chunk: ByteBuffer) -> String? {
+        if chunk.readableBytes == 0 { return "read() returned an empty buffer (a ByteStream never does)" }
+        if received + chunk.readableBytes > expected {
+            return "received \(received + chunk.readableBytes) bytes, more than the \(expected) sent"
+        }
+        var rest = chunk
+        while rest.readableBytes > 0 {
+            let piece = rest.readSlice(length: min(rest.readableBytes, TestPattern.maxSlice))!
+            if piece != TestPattern.shared.slice(start: start, position: received, length: piece.readableBytes) {
+                return "bytes \(received)..<\(received + piece.readableBytes) differ from what was sent"
+            }
+            received += piece.readableBytes
+        }
+        return nil
+    }
+}
+
+/// Reads the pattern stream starting at `start` until end of stream and checks every
+/// byte and the count; throws a failure from `context` on any difference.
+func readAndVerifyPattern(
+    from stream: any ByteStream, start: Int, count: Int, context: CheckContext, what: String
+) async throws {
+    var verifier = PatternVerifier(start: start, expected: count)
+    while let chunk = try await stream.read() {
+        if let problem = verifier.consume(chunk) { throw context.failure("\(what): \(problem)") }
+    }
+    try context.require(
+        verifier.received == count,
+        "\(what): end of stream after \(verifier.received) of \(count) bytes")
+}
+
+/// Reads exactly `count` pattern bytes (not to end of stream) and checks them.
+func readPatternPrefix(
+    from stream: any ByteStream, start: Int, count: Int, context: CheckContext, what: String
+) async throws {
+    var verifier = PatternVerifier(start: start, expected: count)
+    while verifier.received < count {
+        guard let chunk = try await stream.read() else {
+            throw context.failure("\(what): end of stream after \(verifier.received) of \(count) bytes")
+        }
+        if let problem = verifier.consume(chunk) { throw context.failure("\(what): \(problem)") }
+    }
+}
+
+/// Reads exactly `count` bytes; throws `StreamError.unexpectedEOF` if the stream ends first.
+func readExactly(_ count: Int, from stream: any ByteStream) async throws -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(count)
+    while out.count < count {
+        guard let chunk = try await stream.read() else {
+            throw StreamError.unexpectedEOF("\(count) bytes (got \(out.count))")
+        }
+        guard chunk.readableBytes > 0 else { throw StreamError.unexpectedEOF("read() returned an empty buffer") }
+        out += chunk.readableBytesView
+    }
+    return out
+}
+
+/// Sends `count` pattern bytes from `sender` to `receiver` and checks them, writing
+/// and reading at once (a pipe holds less than a check sends). With `closing`, the
+/// sender half-closes after the data and the receiver must then see end of stream;
+/// without it the receiver reads exactly `count` bytes.
+func transfer(
+    _ count: Int, start: Int, from sender: any ByteStream, to receiver: any ByteStream, closing: Bool,
+    _ context: CheckContext, _ what: String
+) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            try await context.step("\(what): writing \(count) bytes\(closing ? ", then closeWrite()" : "")") {
+                try await writePattern(to: sender, start: start, count: count)
+                if closing { try await sender.closeWrite() }
+            }
+        }
+        group.addTask {
+            try await context.step("\(what): reading \(count) bytes\(closing ? " and the end" : "")") {
+                if closing {
+                    try await readAndVerifyPattern(from: receiver, start: start, count: count, context: context, what: what)
+                } else {
+                    try await readPatternPrefix(from: receiver, start: start, count: count, context: context, what: what)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
