@@ -30,12 +30,21 @@ struct CheckContext: Sendable {
     let suite: String
     let check: String
     let role: String
+    /// How soon an operation that must end "promptly" (after a close, a reset, a
+    /// failure of the peer) has to end.
+    let promptness: Duration
     private let currentStep = SharedValue("starting")
 
-    init(suite: String, check: String, role: String) {
+    init(suite: String, check: String, role: String, promptness: Duration) {
         self.suite = suite
         self.check = check
         self.role = role
+        self.promptness = promptness
+    }
+
+    /// The same check in a sub-case, named by `detail` after the role.
+    func variant(_ detail: String) -> CheckContext {
+        CheckContext(suite: suite, check: check, role: "\(role); \(detail)", promptness: promptness)
     }
 
     func failure(_ reason: String) -> ConformanceFailure {
@@ -66,6 +75,14 @@ struct CheckContext: Sendable {
         } catch {
             throw failure("\(what) failed: \(describe(error))")
         }
+    }
+}
+
+extension CheckContext {
+    /// Runs `body`, failing unless it finishes within `promptness`.
+    func promptly<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        note(what)
+        return try await withDeadline(promptness, self, what: what) { try await body() }
     }
 }
 

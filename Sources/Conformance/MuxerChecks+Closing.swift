@@ -55,7 +55,7 @@ extension MuxerConformance {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (name, stream, whose) in [(peerName, peer, "the \(resetterName)'s reset"), (resetterName, resetter, "its own reset")] {
                 group.addTask {
-                    let read = try await promptly(context, "\(name)'s pending read after \(whose)") { await capture { try await stream.read() } }
+                    let read = try await context.promptly("\(name)'s pending read after \(whose)") { await capture { try await stream.read() } }
                     switch read {
                     case .failure: break
                     case .success(nil): throw context.failure("\(name)'s pending read returned end of stream after \(whose); it must fail")
@@ -66,10 +66,10 @@ extension MuxerConformance {
             try await letPendingOperationsPark()
             context.note("\(resetterName)'s reset()")
             await resetter.reset()
-            try await group.waitForAll()
+            try await group.awaitAll()
         }
         for (name, stream) in [(resetterName, resetter), (peerName, peer)] {
-            let write = try await promptly(context, "\(name)'s write after the reset") { await capture { try await stream.write([1]) } }
+            let write = try await context.promptly("\(name)'s write after the reset") { await capture { try await stream.write([1]) } }
             try context.require(write.isFailure, "\(name)'s write after \(resetterName)'s reset() succeeded; it must throw")
         }
         await resetter.close()
@@ -86,52 +86,52 @@ extension MuxerConformance {
 
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    let accepted = try await promptly(context, "the remote's pending acceptStream() after the close") {
+                    let accepted = try await context.promptly("the remote's pending acceptStream() after the close") {
                         try await remote.acceptStream()
                     }
                     try context.require(accepted == nil, "the remote's pending acceptStream() returned a stream after the close; it must return nil")
                 }
                 group.addTask {
-                    let accepted = try await promptly(context, "the closer's own pending acceptStream() after its close()") {
+                    let accepted = try await context.promptly("the closer's own pending acceptStream() after its close()") {
                         try await closer.acceptStream()
                     }
                     try context.require(accepted == nil, "the closer's own pending acceptStream() returned a stream after its close(); it must return nil")
                 }
                 group.addTask {
-                    let read = try await promptly(context, "the remote's pending read after the close") { await capture { try await remotesAccepted.read() } }
+                    let read = try await context.promptly("the remote's pending read after the close") { await capture { try await remotesAccepted.read() } }
                     if case .success(let chunk?) = read {
                         throw context.failure("the remote's pending read returned \(chunk.readableBytes) bytes nobody wrote after the close")
                     }
                 }
                 group.addTask {
-                    let read = try await promptly(context, "the closer's own pending read after its close()") { await capture { try await closersStream.read() } }
+                    let read = try await context.promptly("the closer's own pending read after its close()") { await capture { try await closersStream.read() } }
                     if case .success(let chunk?) = read {
                         throw context.failure("the closer's own pending read returned \(chunk.readableBytes) bytes nobody wrote")
                     }
                 }
                 group.addTask {
                     // More than any window: waits for credit the closer will never give.
-                    _ = try await promptly(context, "the remote's pending write after the close") {
+                    _ = try await context.promptly("the remote's pending write after the close") {
                         await capture { try await writePattern(to: remotesStream, start: 9, count: 4 << 20, chunk: 64 << 10) }
                     }
                 }
                 try await letPendingOperationsPark()
                 context.note("close() of the \(role)'s session")
                 await closer.close()
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
 
-            let remoteWrite = try await promptly(context, "a remote write after the close") { await capture { try await remotesStream.write([1]) } }
+            let remoteWrite = try await context.promptly("a remote write after the close") { await capture { try await remotesStream.write([1]) } }
             try context.require(remoteWrite.isFailure, "a write on the remote's stream after the peer closed the session succeeded; it must throw")
-            let ownWrite = try await promptly(context, "a write on the closer's stream after its close()") { await capture { try await closersStream.write([1]) } }
+            let ownWrite = try await context.promptly("a write on the closer's stream after its close()") { await capture { try await closersStream.write([1]) } }
             try context.require(ownWrite.isFailure, "a write on the closer's own stream after its close() succeeded; it must throw")
-            let remoteOpen = try await promptly(context, "the remote's openStream() after the close") { await capture { try await remote.openStream() } }
+            let remoteOpen = try await context.promptly("the remote's openStream() after the close") { await capture { try await remote.openStream() } }
             try context.require(remoteOpen.isFailure, "the remote's openStream() after the peer closed the session succeeded; it must throw")
-            let ownOpen = try await promptly(context, "the closer's openStream() after its close()") { await capture { try await closer.openStream() } }
+            let ownOpen = try await context.promptly("the closer's openStream() after its close()") { await capture { try await closer.openStream() } }
             try context.require(ownOpen.isFailure, "the closer's openStream() after its own close() succeeded; it must throw")
 
             // The remote's run() ends on its own, without the remote being closed.
-            let remoteRun = try await promptly(context, "the remote's run() returning after the peer's close()") {
+            let remoteRun = try await context.promptly("the remote's run() returning after the peer's close()") {
                 await pair.runOutcome(role.other).wait()
             }
             if case .failure(let error)? = remoteRun {

@@ -20,7 +20,7 @@ extension MuxerConformance {
                             }
                             streams.addTask { try await answerTag(on: accepted, context) }
                         }
-                        try await streams.waitForAll()
+                        try await streams.awaitAll()
                     }
                 }
                 // Open them all before writing, so several are open and unaccepted at once.
@@ -41,7 +41,7 @@ extension MuxerConformance {
                     try context.require(end == nil, "stream \(tag) delivered \(end?.readableBytes ?? 0) bytes after the acceptor's closeWrite()")
                     await stream.close()
                 }
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
 
             // Both sides open at the same moment: the IDs they pick must not collide.
@@ -90,7 +90,7 @@ extension MuxerConformance {
                         }
                     }
                 }
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
             await opened.close()
             await accepted.close()
@@ -110,7 +110,7 @@ extension MuxerConformance {
                             guard let accepted else { throw context.failure("acceptStream() #\(n) of \(count) returned nil") }
                             streams.addTask { try await echoUntilEnd(accepted, context) }
                         }
-                        try await streams.waitForAll()
+                        try await streams.awaitAll()
                     }
                 }
                 // Phase 1: open every stream and complete one echo on each; none is closed.
@@ -142,9 +142,9 @@ extension MuxerConformance {
                             await stream.close()
                         }
                     }
-                    try await streams.waitForAll()
+                    try await streams.awaitAll()
                 }
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
         }
     }
@@ -182,11 +182,11 @@ extension MuxerConformance {
                                                 what: "the acceptor's read of stream \(k)")
                                         }
                                     }
-                                    try await directions.waitForAll()
+                                    try await directions.awaitAll()
                                 }
                             }
                         }
-                        try await streams.waitForAll()
+                        try await streams.awaitAll()
                     }
                 }
                 for k in 0..<streamCount {
@@ -207,12 +207,12 @@ extension MuxerConformance {
                                         what: "the opener's read of stream \(k)")
                                 }
                             }
-                            try await directions.waitForAll()
+                            try await directions.awaitAll()
                         }
                         await stream.close()
                     }
                 }
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
         }
     }

@@ -43,14 +43,14 @@ extension MuxerConformance {
                     try await context.step("the slow reader finally reads all \(total) bytes") {
                         try await readAndVerifyPattern(from: accepted, start: 77, count: total, context: context, what: "the slow reader's read")
                     }
-                    let end = try await promptly(context, "the writer finishing once the reader reads") { await writerEnd.wait() }
+                    let end = try await context.promptly("the writer finishing once the reader reads") { await writerEnd.wait() }
                     if case .failure(let error)? = end {
                         throw context.failure("the writer failed with \(describe(error)) although the reader read everything in the end")
                     }
                 case .refused(let count, _):
                     // The reader gets at most what was written, then a failure: a stream cut
                     // for overflow must not look like a clean end.
-                    try await promptly(context, "the slow reader reading its refused stream") {
+                    try await context.promptly("the slow reader reading its refused stream") {
                         // The failed write may have delivered part of its chunk.
                         var verifier = PatternVerifier(start: 77, expected: count + (64 << 10))
                         do {
@@ -67,7 +67,7 @@ extension MuxerConformance {
                     }
                 }
                 await accepted.close()
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
             await stream.close()
 
@@ -86,12 +86,12 @@ extension MuxerConformance {
                 if case .waiting(let count) = stopped {
                     context.note("the slow reader's reset() while the writer waits after \(count) bytes")
                     await accepted.reset()
-                    let end = try await promptly(context, "the waiting writer failing after the reader's reset") { await writerEnd2.wait() }
+                    let end = try await context.promptly("the waiting writer failing after the reader's reset") { await writerEnd2.wait() }
                     if case .success? = end {
                         throw context.failure("the writer finished all \(total) bytes although its reader reset the stream after reading none")
                     }
                 }
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
             await second.close()
         }
@@ -136,7 +136,7 @@ extension MuxerConformance {
     private func otherStreamsFlow(
         from writerSession: any MuxedConnection, to readerSession: any MuxedConnection, _ context: CheckContext
     ) async throws {
-        try await promptly(context, "a second stream carrying data while the first is stuck") {
+        try await context.promptly("a second stream carrying data while the first is stuck") {
             let (opened, accepted) = try await openAndAccept(writerSession, readerSession, context)
             try await transfer(64 << 10, start: 79, from: opened, to: accepted, closing: true, context, "the second stream")
             await opened.close()
@@ -150,8 +150,7 @@ extension MuxerConformance {
                 "no violations were given: pass frames that break the protocol's stream-ID and flag rules as `violations:` (MuxerConformance.Violation)")
         }
         for violation in violations {
-            let violationContext = CheckContext(
-                suite: context.suite, check: context.check, role: "\(context.role), peer sends '\(violation.name)'")
+            let violationContext = context.variant("the peer sends \(violation.name)")
             try await checkViolation(violation.bytes(role), sessionRole: role, violationContext)
         }
     }
@@ -195,23 +194,23 @@ extension MuxerConformance {
                     // closing must not block the check.
                     group.addTask { _ = try? await peerEnd.write(ByteBuffer(bytes: bytes)) }
 
-                    let run = try await promptly(context, "run() ending after the violation") { await runEnd.wait() }
+                    let run = try await context.promptly("run() ending after the violation") { await runEnd.wait() }
                     if case .success? = run {
                         throw context.failure("run() returned normally after the violation; it must throw")
                     }
-                    let accept = try await promptly(context, "the pending acceptStream() ending after the violation") { await acceptEnd.wait() }
+                    let accept = try await context.promptly("the pending acceptStream() ending after the violation") { await acceptEnd.wait() }
                     _ = accept  // nil or an error both end it; streams the bytes opened legitimately are fine.
-                    let read = try await promptly(context, "the pending read ending after the violation") { await readEnd.wait() }
+                    let read = try await context.promptly("the pending read ending after the violation") { await readEnd.wait() }
                     if case .success(let chunk?)? = read {
                         throw context.failure("the pending read returned \(chunk.readableBytes) bytes the peer never sent on that stream")
                     }
-                    _ = try await promptly(context, "the pending write ending after the violation") { await writeEnd.wait() }
+                    _ = try await context.promptly("the pending write ending after the violation") { await writeEnd.wait() }
                     let write = await capture { try await stream.write([1]) }
                     try context.require(write.isFailure, "a write after run() threw succeeded; it must fail")
                     let open = await capture { try await session.openStream() }
                     try context.require(open.isFailure, "openStream() after run() threw succeeded; it must fail")
                     await cleanUp()
-                    try await group.waitForAll()
+                    try await group.awaitAll()
                 }
             }
             await cleanUp()

@@ -72,7 +72,7 @@ extension MuxerConformance {
                 await pair.initiator.close()
                 await pair.responder.close()
                 context.note("waiting for both run() calls to return after close()")
-                try await group.waitForAll()
+                try await group.awaitAll()
                 await pair.initiatorPipe.close()
                 await pair.responderPipe.close()
 
@@ -94,15 +94,6 @@ extension MuxerConformance {
         guard !runFailures.isEmpty else { return base }
         return ConformanceFailure(
             suite: base.suite, check: base.check, role: base.role, reason: base.reason + " (meanwhile \(runFailures))")
-    }
-
-    /// Runs `body` and fails unless it finishes within `limits.promptness`: for
-    /// operations that must end soon after a close, reset or violation.
-    func promptly<T: Sendable>(
-        _ context: CheckContext, _ what: String, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        context.note(what)
-        return try await withDeadline(limits.promptness, context) { try await body() }
     }
 }
 

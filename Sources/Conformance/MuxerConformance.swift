@@ -112,7 +112,7 @@ public struct MuxerConformance: Sendable {
     /// One check with `actingRole` as the session that opens, writes, closes or
     /// resets (or, for `protocolViolations`, the session under test).
     func run(_ check: Check, actingRole role: MuxerRole) async throws {
-        let context = CheckContext(suite: suiteName, check: check.rawValue, role: roleLabel(check, role))
+        let context = CheckContext(suite: suiteName, check: check.rawValue, role: roleLabel(check, role), promptness: limits.promptness)
         switch check {
         case .openAccept: try await checkOpenAccept(opener: role, context)
         case .dataBothWays: try await checkDataBothWays(opener: role, context)

@@ -62,7 +62,7 @@ extension SecurityConformance {
         _ result: Result<any SecureChannel, any Error>, _ who: String, _ context: CheckContext
     ) async throws {
         guard case .success(let channel) = result else { return }
-        let read = try await promptly(context, "\(who) reading after completing its handshake") { await capture { try await channel.read() } }
+        let read = try await context.promptly("\(who) reading after completing its handshake") { await capture { try await channel.read() } }
         if case .success(let chunk?) = read {
             throw context.failure("\(who) completed its handshake and then read \(chunk.readableBytes) bytes nobody sent")
         }
@@ -85,7 +85,7 @@ extension SecurityConformance {
                             try await readPatternPrefix(from: to, start: start, count: size + 5, context: context, what: "the read of the \(name)'s message")
                         }
                     }
-                    try await group.waitForAll()
+                    try await group.awaitAll()
                 }
             }
         }
@@ -115,7 +115,7 @@ extension SecurityConformance {
         for cut in cuts {
             var setup = HandshakeSetup()
             setup.cut = (role, cut)
-            let cutContext = CheckContext(suite: context.suite, check: context.check, role: "\(context.role) after \(cut) of \(whole) bytes")
+            let cutContext = context.variant("cut after \(cut) of \(whole) bytes")
             try await withHandshake(setup, cutContext) { outcome in
                 // Nothing that could authenticate the cut side got through: its peer must fail.
                 if cut <= 1, case .success = outcome.result(role.other) {
@@ -151,7 +151,7 @@ extension SecurityConformance {
                         try await readAndVerifyPattern(from: actor, start: 8, count: size, context: context, what: "the \(role)'s read of the echo")
                     }
                 }
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
         }
     }
@@ -164,7 +164,7 @@ extension SecurityConformance {
             var setup = HandshakeSetup()
             (setup.initiatorMuxers, setup.responderMuxers) = role == .initiator ? (first, second) : (second, first)
             let lists = "initiator offers \(setup.initiatorMuxers), responder \(setup.responderMuxers)"
-            let caseContext = CheckContext(suite: context.suite, check: context.check, role: "\(context.role); \(lists)")
+            let caseContext = context.variant(lists)
             try await withChannels(setup, caseContext) { [setup] initiator, responder in
                 try caseContext.require(
                     initiator.earlyMuxer == responder.earlyMuxer,
@@ -179,7 +179,7 @@ extension SecurityConformance {
         // No muxer in common: failing the handshake and going on without one are both fine.
         var setup = HandshakeSetup()
         (setup.initiatorMuxers, setup.responderMuxers) = role == .initiator ? ([y], [m]) : ([m], [y])
-        let caseContext = CheckContext(suite: context.suite, check: context.check, role: "\(context.role); no muxer in common")
+        let caseContext = context.variant("no muxer in common")
         try await withHandshake(setup, caseContext) { outcome in
             for side in [MuxerRole.initiator, .responder] {
                 if case .success(let channel) = outcome.result(side), let chosen = channel.earlyMuxer {

@@ -79,17 +79,27 @@ extension SecurityConformance {
         let security = self.security
         try await withDeadline(limits.timeout, context, onTimeout: closePipes) {
             context.note("the handshake (both sides)")
-            let outcome = try await withDeadline(limits.promptness, context, onTimeout: closePipes) {
-                async let initiator = capture {
+            let ended = SharedValue<[String]>([])
+            let side: @Sendable (String, () async throws -> any SecureChannel) async -> Result<any SecureChannel, any Error> = { name, handshake in
+                let result = await capture(handshake)
+                ended.update { $0.append("the \(name) \((try? result.get()) == nil ? "failed" : "completed")") }
+                return result
+            }
+            let outcome = try await withDeadline(
+                limits.promptness, context, what: "the handshake (\(ended.value.isEmpty ? "neither side ended" : ended.value.joined(separator: ", ")))",
+                onTimeout: closePipes
+            ) {
+                async let initiator = side("initiator") {
                     try await security.secureOutbound(
                         initiatorTap, identity: setup.initiatorIdentity,
                         expecting: setup.expecting ?? setup.responderIdentity.peerID, muxers: setup.initiatorMuxers)
                 }
-                async let responder = capture {
+                async let responder = side("responder") {
                     try await security.secureInbound(responderTap, identity: setup.responderIdentity, muxers: setup.responderMuxers)
                 }
+                let (initiatorResult, responderResult) = await (initiator, responder)
                 return HandshakeOutcome(
-                    initiator: await initiator, responder: await responder, initiatorTap: initiatorTap, responderTap: responderTap)
+                    initiator: initiatorResult, responder: responderResult, initiatorTap: initiatorTap, responderTap: responderTap)
             }
             let result = await capture { try await body(outcome) }
             await outcome.closeAll()
@@ -106,13 +116,5 @@ extension SecurityConformance {
             let (initiator, responder) = try outcome.channels(context)
             try await body(initiator, responder)
         }
-    }
-
-    /// Runs `body`, failing unless it finishes within `limits.promptness`.
-    func promptly<T: Sendable>(
-        _ context: CheckContext, _ what: String, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        context.note(what)
-        return try await withDeadline(limits.promptness, context) { try await body() }
     }
 }

@@ -66,7 +66,7 @@ public struct SecurityConformance: Sendable {
     /// Runs one check in both roles; throws the first `ConformanceFailure`.
     public func run(_ check: Check) async throws {
         for role in [MuxerRole.initiator, .responder] {
-            let context = CheckContext(suite: suiteName, check: check.rawValue, role: roleLabel(check, role))
+            let context = CheckContext(suite: suiteName, check: check.rawValue, role: roleLabel(check, role), promptness: limits.promptness)
             switch check {
             case .handshake: try await checkHandshake(speaker: role, context)
             case .expectedPeer: try await checkExpectedPeer(expecting: role == .initiator, context)

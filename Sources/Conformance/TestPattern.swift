@@ -112,8 +112,11 @@ struct PatternVerifier {
         var rest = chunk
         while rest.readableBytes > 0 {
             let piece = rest.readSlice(length: min(rest.readableBytes, TestPattern.maxSlice))!
-            if piece != TestPattern.shared.slice(start: start, position: received, length: piece.readableBytes) {
-                return "bytes \(received)..<\(received + piece.readableBytes) differ from what was sent"
+            let expected = TestPattern.shared.slice(start: start, position: received, length: piece.readableBytes)
+            if piece != expected {
+                // Only on failure: find the first differing byte, byte by byte.
+                let offset = zip(piece.readableBytesView, expected.readableBytesView).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+                return "byte \(received + offset) differs from what was sent (in a read of \(piece.readableBytes) bytes at \(received))"
             }
             received += piece.readableBytes
         }
@@ -186,6 +189,6 @@ func transfer(
                 }
             }
         }
-        try await group.waitForAll()
+        try await group.awaitAll()
     }
 }

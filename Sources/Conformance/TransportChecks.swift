@@ -107,7 +107,7 @@ extension TransportConformance {
                         }
                     }
                 }
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
         }
     }
@@ -126,13 +126,13 @@ extension TransportConformance {
     }
 
     func checkListenerClose(_ context: CheckContext) async throws {
-        let promptness = limits.promptness
         try await withListener(context) { listener, _ in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for n in 1...2 {
                     group.addTask {
-                        context.note("pending accept() #\(n) after the listener's close()")
-                        let accepted = try await withDeadline(promptness, context) { try await listener.accept() }
+                        let accepted = try await context.promptly("pending accept() #\(n) after the listener's close()") {
+                            try await listener.accept()
+                        }
                         if let accepted {
                             await accepted.close()
                             throw context.failure("pending accept() #\(n) returned a connection nobody dialed")
@@ -142,24 +142,23 @@ extension TransportConformance {
                 try await letPendingOperationsPark()
                 context.note("the listener's close()")
                 await listener.close()
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
-            context.note("an accept() after the listener's close()")
-            let later = try await withDeadline(promptness, context) { try await listener.accept() }
+            let later = try await context.promptly("an accept() after the listener's close()") { try await listener.accept() }
             try context.require(later == nil, "an accept() after close() returned a connection; it must return nil")
         }
     }
 
     func checkConnectionClose(closer side: Side, _ context: CheckContext) async throws {
-        let promptness = limits.promptness
         try await withListener(context) { listener, connections in
             let (dialer, acceptor, _) = try await connect(listener, connections, context)
             let (closer, remote) = side == .dialer ? (dialer, acceptor) : (acceptor, dialer)
             let remoteName = side == .dialer ? "acceptor" : "dialer"
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    context.note("the \(remoteName)'s pending read after the \(side.rawValue)'s close()")
-                    let read = try await withDeadline(promptness, context) { await capture { try await remote.read() } }
+                    let read = try await context.promptly("the \(remoteName)'s pending read after the \(side.rawValue)'s close()") {
+                        await capture { try await remote.read() }
+                    }
                     switch read {
                     case .success(nil): break
                     case .success(let chunk?): throw context.failure("the \(remoteName)'s pending read returned \(chunk.readableBytes) bytes nobody sent")
@@ -168,8 +167,9 @@ extension TransportConformance {
                     }
                 }
                 group.addTask {
-                    context.note("the \(side.rawValue)'s own pending read after its close()")
-                    let read = try await withDeadline(promptness, context) { await capture { try await closer.read() } }
+                    let read = try await context.promptly("the \(side.rawValue)'s own pending read after its close()") {
+                        await capture { try await closer.read() }
+                    }
                     if case .success(let chunk?) = read {
                         throw context.failure("the \(side.rawValue)'s own pending read returned \(chunk.readableBytes) bytes nobody sent")
                     }
@@ -177,7 +177,7 @@ extension TransportConformance {
                 try await letPendingOperationsPark()
                 context.note("the \(side.rawValue)'s close()")
                 await closer.close()
-                try await group.waitForAll()
+                try await group.awaitAll()
             }
             let write = await capture { try await closer.write([1]) }
             try context.require(write.isFailure, "a write after the \(side.rawValue)'s own close() succeeded; it must throw")
@@ -187,13 +187,13 @@ extension TransportConformance {
     func checkDialRefused(_ context: CheckContext) async throws {
         let transport = self.transport
         let address = listenAddress
-        let promptness = limits.promptness
         try await withDeadline(limits.timeout, context) {
             let listener = try await context.step("listen(\(address))") { try await transport.listen(address) }
             guard let vacant = listener.localAddresses.first else { throw context.failure("the listener reports no local addresses") }
             await listener.close()
-            context.note("dial(\(vacant)) after its listener closed")
-            let dial = try await withDeadline(promptness, context) { await capture { try await transport.dial(vacant) } }
+            let dial = try await context.promptly("dial(\(vacant)) after its listener closed") {
+                await capture { try await transport.dial(vacant) }
+            }
             if case .success(let connection) = dial {
                 await connection.close()
                 throw context.failure("dial(\(vacant)) succeeded although its listener was closed")

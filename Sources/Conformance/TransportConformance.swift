@@ -91,7 +91,7 @@ public struct TransportConformance: Sendable {
     }
 
     private func context(_ check: Check, _ role: String) -> CheckContext {
-        CheckContext(suite: suiteName, check: check.rawValue, role: role)
+        CheckContext(suite: suiteName, check: check.rawValue, role: role, promptness: limits.promptness)
     }
 
     /// Runs every check in both roles.
