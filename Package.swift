@@ -64,14 +64,14 @@ let package = Package(
         .target(
             name: "LibP2PTCP",
             dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
-            path: "Sources/Plugins/TCP"),
+            path: "Sources/Plugins/TCP", exclude: ["README.md"]),
         .target(
             name: "LibP2PNoise",
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
-        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS"),
+        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
         .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
-        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex"),
+        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
         // The interop runner: env-var contract, Redis rendezvous, ping, results.
         .target(
@@ -83,7 +83,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/Runner"),
+            path: "Sources/Runner", exclude: ["README.md"]),
         .executableTarget(
             name: "libp2p-interop",
             dependencies: [
@@ -104,7 +104,10 @@ let package = Package(
         .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
+        .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
+        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
+        .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(name: "InteropTests", dependencies: ["InteropRunner", "LibP2PRegistry"]),
     ],

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on Debian: the three C libraries, Redis,
 # pkg-config, and the Python peer's venv. Idempotent: does nothing when all is there.
-# Used by the README's commands, .ci/run and the Dockerfile.
+# Used by the README's commands, .ci/run and both stages of the Dockerfile.
+#
+#   scripts/install-deps.sh            build and test: -dev packages, Redis, Python peer
+#   scripts/install-deps.sh --runtime  only the shared libraries the binary links
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config python3-venv python3-dev)
+if [ "${1:-}" = "--runtime" ]; then
+    packages=(libhiredis0.14 libsodium23 libssl3)
+    SKIP_PYTHON_PEER=1
+else
+    packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config iproute2)
+    # The Python peer's venv (its own script checks the rest of what it builds with).
+    [ "${SKIP_PYTHON_PEER:-0}" = "1" ] || packages+=(python3-venv python3-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@ import ArgumentParser
 
 /// The test binary the libp2p interop harnesses run. With no arguments it follows
 /// the env-var contract (`run`).
+@main
 struct LibP2PInterop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "libp2p-interop",

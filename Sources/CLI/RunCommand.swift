@@ -50,8 +50,7 @@ struct RunCommand: AsyncParsableCommand {
         switch outcome {
         case .success(let output):
             if let output {
-                print(output)
-                fflush(stdout)
+                FileHandle.standardOutput.write(Data((output + "\n").utf8))
             }
         case .failure(let error):
             Self.fail("\(error)")
@@ -60,6 +59,6 @@ struct RunCommand: AsyncParsableCommand {
 
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data((message + "\n").utf8))
-        exit(1)
+        Foundation.exit(1)
     }
 }

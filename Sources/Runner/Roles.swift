@@ -4,8 +4,12 @@ import Logging
 
 /// The two sides of one interop test.
 public enum InteropRoles {
-    /// How long to keep retrying Redis: compose starts it with no readiness wait.
-    static let redisRetryWindow = Duration.seconds(30)
+    /// How long to keep retrying Redis: compose starts it with no readiness wait,
+    /// but a Redis that never comes up must be reported as such, inside the test
+    /// timeout, not as a bare timeout.
+    static func redisRetryWindow(for timeout: Duration) -> Duration {
+        min(.seconds(30), max(.seconds(1), timeout - .seconds(2)))
+    }
     /// At most this many inbound connections are served at once.
     static let maxConcurrentConnections = 64
 
@@ -13,8 +17,6 @@ public enum InteropRoles {
     /// Returns only on error (the harness kills it once the dialer is done).
     public static func runListener(config: InteropConfig, host: Host, logger: Logger) async throws {
         let redis = try await connectRedis(config, logger: logger)
-        defer { redis.close() }
-
         let listenAddress: Multiaddr
         do {
             let ipComponent: Multiaddr.Component = config.listenIP.contains(":")
@@ -27,15 +29,21 @@ public enum InteropRoles {
         do {
             listener = try await host.transport.listen(listenAddress)
         } catch {
+            await redis.close()
             throw InteropFailure(.listen, "cannot listen on \(listenAddress): \(error)")
         }
         let published = listener.localAddresses.map(InterfaceAddresses.publishable)
         host.setListenAddresses(published)
-        guard let first = published.first else { throw InteropFailure(.listen, "the listener reports no address") }
+        guard let first = published.first else {
+            await redis.close()
+            throw InteropFailure(.listen, "the listener reports no address")
+        }
         let dialable = first.appending(.p2p(host.peerID))
         do {
             try await redis.rpush(key: config.redisKey, value: dialable.description)
+            await redis.close()
         } catch {
+            await redis.close()
             throw InteropFailure(.redis, "cannot publish the listen address: \(error)")
         }
         logger.info("listening", metadata: ["address": "\(dialable)"])
@@ -72,11 +80,12 @@ public enum InteropRoles {
     /// Dialer: fetch the listener's address, dial, upgrade, ping twice, return the timings.
     public static func runDialer(config: InteropConfig, host: Host, logger: Logger) async throws -> InteropResult {
         let redis = try await connectRedis(config, logger: logger)
-        defer { redis.close() }
         let text: String?
         do {
             text = try await redis.blpop(key: config.redisKey, timeout: config.timeout)
+            await redis.close()
         } catch {
+            await redis.close()
             throw InteropFailure(.redis, "BLPOP \(config.redisKey): \(error)")
         }
         guard let text else {
@@ -129,7 +138,7 @@ public enum InteropRoles {
     static func connectRedis(_ config: InteropConfig, logger: Logger) async throws -> RedisClient {
         do {
             logger.debug("connecting to redis", metadata: ["address": "\(config.redisAddress)"])
-            return try await RedisClient.connect(address: config.redisAddress, retryFor: redisRetryWindow)
+            return try await RedisClient.connect(address: config.redisAddress, retryFor: redisRetryWindow(for: config.timeout))
         } catch {
             throw InteropFailure(.redis, "\(error)")
         }

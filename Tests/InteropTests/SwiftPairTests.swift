@@ -46,25 +46,16 @@ struct SwiftPairTests {
     @Test("a dialer with no listener fails within its timeout, naming the phase")
     func missingListener() async throws {
         let redis = try await RedisServer.start()
-        let logs = Peers.logDirectory("missing")
-        let dir = logs.appendingPathComponent("x")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Peers.swiftBinary)
-        process.environment = [
-            "TRANSPORT": "tcp", "SECURE_CHANNEL": "noise", "MUXER": "yamux", "IS_DIALER": "true",
-            "REDIS_ADDR": redis.address, "TEST_KEY": "nobody", "TEST_TIMEOUT_SECS": "2",
-        ]
-        let stderr = Pipe()
-        let stdout = Pipe()
-        process.standardError = stderr
-        process.standardOutput = stdout
-        try process.run()
-        process.waitUntilExit()
+        let run = try await ProcessRun.run(
+            Peers.swiftCommand,
+            environment: [
+                "TRANSPORT": "tcp", "SECURE_CHANNEL": "noise", "MUXER": "yamux", "IS_DIALER": "true",
+                "REDIS_ADDR": redis.address, "TEST_KEY": "nobody", "TEST_TIMEOUT_SECS": "2",
+            ], timeout: .seconds(30))
         await redis.stop()
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let message = run.stderr
+        let output = run.stdout
+        #expect(run.status != nil && run.status != 0)
         #expect(message.contains("timeout failed"), "stderr: \(message)")
         #expect(output.isEmpty)
     }
@@ -72,19 +63,15 @@ struct SwiftPairTests {
     @Test("a dead Redis is a clear redis failure, not a hang")
     func deadRedis() async throws {
         let port = try FreePort.find()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Peers.swiftBinary)
-        process.environment = [
-            "transport": "tcp", "security": "noise", "muxer": "yamux", "is_dialer": "true",
-            "redis_addr": "127.0.0.1:\(port)", "test_timeout_seconds": "3",
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
-        #expect(message.contains("redis") || message.contains("timeout"), "stderr: \(message)")
+        let run = try await ProcessRun.run(
+            Peers.swiftCommand,
+            environment: [
+                "transport": "tcp", "security": "noise", "muxer": "yamux", "is_dialer": "true",
+                "redis_addr": "127.0.0.1:\(port)", "test_timeout_seconds": "3",
+            ], timeout: .seconds(30))
+        let message = run.stderr
+        #expect(run.status != nil && run.status != 0)
+        let last = message.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("redis failed: cannot connect to redis at 127.0.0.1:\(port)"), "stderr: \(message)")
     }
 }

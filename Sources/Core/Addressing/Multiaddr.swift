@@ -107,7 +107,7 @@ extension Multiaddr.Component {
         "ip4": 4, "tcp": 6, "udp": 273, "dns": 53, "dns4": 54, "dns6": 55, "ip6": 41, "p2p": 421, "ipfs": 421,
     ]
 
-    init(name: String, value: String) throws {
+    public init(name: String, value: String) throws {
         switch name {
         case "ip4":
             var addr = in_addr()

@@ -6,6 +6,7 @@ enum KeyVerification {
     static func validate(type: KeyType, data: [UInt8]) throws {
         switch type {
         case .ed25519:
+            Sodium.ensureInitialized()
             guard data.count == Int(crypto_sign_PUBLICKEYBYTES) else {
                 throw KeyError.invalidKey(.ed25519, "expected 32 bytes, got \(data.count)")
             }
@@ -17,6 +18,7 @@ enum KeyVerification {
     static func verify(type: KeyType, key: [UInt8], signature: [UInt8], message: [UInt8]) -> Bool {
         switch type {
         case .ed25519:
+            Sodium.ensureInitialized()
             guard key.count == Int(crypto_sign_PUBLICKEYBYTES),
                 signature.count == Int(crypto_sign_BYTES)
             else { return false }

@@ -19,8 +19,8 @@ final class ChildProcess: Sendable {
         let ours = ProcessInfo.processInfo.environment
         for key in ["PATH", "HOME", "LANG"] where env[key] == nil { env[key] = ours[key] }
         process.environment = env
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         process.standardError = try FileHandle(forWritingTo: stderr)
         process.standardInput = FileHandle.nullDevice

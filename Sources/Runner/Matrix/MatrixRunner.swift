@@ -21,8 +21,9 @@ public struct MatrixRunner: Sendable {
 
     public func run(_ plan: MatrixPlan, progress: @Sendable (String) -> Void) async throws -> MatrixReport {
         guard !plan.tests.isEmpty else { throw MatrixError.nothingToRun }
-        var commands: [String: [String]] = [:]
-        for impl in plan.implementations { commands[impl.id] = try impl.resolvedCommand(variables: variables) }
+        var resolved: [String: [String]] = [:]
+        for impl in plan.implementations { resolved[impl.id] = try impl.resolvedCommand(variables: variables) }
+        let commands = resolved
         let logs = resultsDirectory.appendingPathComponent("logs")
         try? FileManager.default.removeItem(at: resultsDirectory)
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)

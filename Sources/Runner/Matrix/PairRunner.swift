@@ -19,6 +19,9 @@ public struct PairRunner: Sendable {
     /// test) or classic test-plans (lower-case names, the one `listenerAddr` key, so
     /// only one classic test at a time per Redis).
     public var form: Form = .unified
+    /// Extra variables for each side (e.g. a peer's own diagnostics switches).
+    public var listenerEnvironment: [String: String] = [:]
+    public var dialerEnvironment: [String: String] = [:]
 
     public enum Form: Sendable {
         case unified
@@ -46,11 +49,11 @@ public struct PairRunner: Sendable {
             names.muxer: test.combination.muxer, names.timeout: "\(timeoutSeconds)",
         ]
         if form == .unified { base["TEST_KEY"] = key }
-        var listenerEnv = base
+        var listenerEnv = base.merging(listenerEnvironment) { ours, _ in ours }
         listenerEnv[names.dialer] = "false"
         listenerEnv[names.ip] = listenIP
         listenerEnv[names.redis] = redisAddress
-        var dialerEnv = base
+        var dialerEnv = base.merging(dialerEnvironment) { ours, _ in ours }
         dialerEnv[names.dialer] = "true"
         dialerEnv[names.redis] = dialerRedisAddress ?? redisAddress
 

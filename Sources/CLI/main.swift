@@ -1,4 +1,0 @@
-import ArgumentParser
-import InteropRunner
-
-await LibP2PInterop.main()

@@ -1,1 +1,0 @@
-// The Mplex plugin; see README.md in this folder.

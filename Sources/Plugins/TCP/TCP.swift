@@ -1,1 +1,0 @@
-// The TCP plugin; see README.md in this folder.

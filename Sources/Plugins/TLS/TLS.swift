@@ -1,1 +1,0 @@
-// The TLS plugin; see README.md in this folder.

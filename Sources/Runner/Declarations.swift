@@ -1,0 +1,49 @@
+import LibP2PRegistry
+
+/// How this implementation declares itself to the interop harnesses, generated
+/// from the registry so the declarations cannot drift from the code.
+public enum Declarations {
+    public static let defaultID = "swift-v0.1"
+
+    /// test-plans `versionsInput.json` entry (also usable with `--extra-version`
+    /// once `containerImageID` is filled in from `image.json`).
+    public static func versionsInputEntry(_ registry: Registry, id: String = defaultID, imageID: String? = nil) -> String {
+        var lines = ["{", "  \"id\": \"\(id)\","]
+        if let imageID { lines.append("  \"containerImageID\": \"\(imageID)\",") }
+        lines.append("  \"transports\": \(jsonList(registry.transports.map(\.name))),")
+        lines.append("  \"secureChannels\": \(jsonList(registry.securities.map(\.name))),")
+        lines.append("  \"muxers\": \(jsonList(registry.muxers.map(\.name)))")
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// unified-testing `transport/images.yaml` entry, built from this repository's Dockerfile.
+    public static func imagesYAMLEntry(_ registry: Registry, id: String = defaultID) -> String {
+        """
+        implementations:
+          - id: \(id)
+            source:
+              type: local
+              path: .
+              dockerfile: Dockerfile
+            transports: [\(registry.transports.map(\.name).joined(separator: ", "))]
+            secureChannels: [\(registry.securities.map(\.name).joined(separator: ", "))]
+            muxers: [\(registry.muxers.map(\.name).joined(separator: ", "))]
+
+        """
+    }
+
+    /// A plain listing, for people.
+    public static func text(_ registry: Registry) -> String {
+        """
+        transports: \(registry.transports.map(\.name).joined(separator: " "))
+        secureChannels: \(registry.securities.map { "\($0.name) (\($0.protocolID))" }.joined(separator: " "))
+        muxers: \(registry.muxers.map { "\($0.name) (\($0.protocolID))" }.joined(separator: " "))
+
+        """
+    }
+
+    static func jsonList(_ items: [String]) -> String {
+        "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import InteropRunner
+import LibP2PRegistry
+import Testing
+
+/// The harness declarations in interop/ are generated from the registry; these
+/// checks fail when someone registers a plugin and forgets to regenerate them.
+@Suite("Harness declarations")
+struct DeclarationTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func committed(_ path: String) throws -> String {
+        try String(contentsOf: Self.repo.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    @Test("interop/test-plans/versionsInput.json matches the registry")
+    func versionsInput() throws {
+        let expected = Declarations.versionsInputEntry(.builtin())
+        #expect(
+            try committed("interop/test-plans/versionsInput.json") == expected,
+            "regenerate: libp2p-interop plugins --format versions-input > interop/test-plans/versionsInput.json")
+        let object = try JSONSerialization.jsonObject(with: Data(expected.utf8)) as? [String: Any]
+        #expect(object?["secureChannels"] as? [String] == ["noise", "tls"])
+        #expect(object?["muxers"] as? [String] == ["yamux", "mplex"])
+    }
+
+    @Test("interop/unified-testing/images.yaml matches the registry")
+    func imagesYAML() throws {
+        #expect(
+            try committed("interop/unified-testing/images.yaml") == Declarations.imagesYAMLEntry(.builtin()),
+            "regenerate: libp2p-interop plugins --format images-yaml > interop/unified-testing/images.yaml")
+    }
+
+    @Test("the Dockerfile installs through the script CI runs, and starts the binary with no arguments")
+    func dockerfile() throws {
+        let text = try committed("Dockerfile")
+        #expect(text.contains("RUN SKIP_PYTHON_PEER=1 scripts/install-deps.sh"))
+        #expect(text.contains("install-deps.sh --runtime"))
+        #expect(text.contains(#"ENTRYPOINT ["/usr/local/bin/libp2p-interop"]"#))
+        let ci = try committed(".ci/run")
+        #expect(ci.contains("scripts/test.sh"))
+        #expect(try committed("scripts/test.sh").contains("scripts/install-deps.sh"))
+    }
+}

@@ -1,0 +1,111 @@
+import COpenSSL
+import LibP2PCore
+@testable import LibP2PTLS
+
+/// A certificate and its private key, in DER, so it can cross tasks.
+struct CertificateMaterial: Sendable {
+    let certificate: [UInt8]
+    let privateKey: [UInt8]
+}
+
+/// Builds libp2p certificates with OpenSSL directly, good or bad on purpose, to play
+/// misbehaving peers. Only the SignedKey codec comes from the library (it is checked
+/// against the spec's bytes in `CertificateTests`).
+struct TestCertificate: Sendable {
+    /// Whose public key goes in the extension.
+    var hostKey: PrivateKey
+    /// Who signs the certificate key in the extension; `hostKey` when nil.
+    var extensionSigner: PrivateKey? = nil
+    var includesExtension = true
+    var extensionIsCritical = false
+    /// Replaces the extension's DER value.
+    var extensionValue: [UInt8]? = nil
+    /// Validity, in seconds from now.
+    var notBefore = -3600
+    var notAfter = 30 * 86400
+    /// Adds a critical extension with an OID nobody knows.
+    var unknownCriticalExtension = false
+
+    init(hostKey: PrivateKey) { self.hostKey = hostKey }
+
+    static let libp2pOID = "1.3.6.1.4.1.53594.1.1"
+    static let unknownOID = "1.3.6.1.4.1.99999.42"
+
+    func make() throws -> CertificateMaterial {
+        guard let key = shim_EVP_PKEY_generate_ec("prime256v1") else { throw TestError("keygen") }
+        defer { EVP_PKEY_free(key) }
+        guard let x509 = X509_new() else { throw TestError("X509_new") }
+        defer { X509_free(x509) }
+        try check(X509_set_version(x509, Int(X509_VERSION_3)) == 1, "version")
+        try check(ASN1_INTEGER_set_uint64(X509_get_serialNumber(x509), 42) == 1, "serial")
+        try check(X509_gmtime_adj(X509_getm_notBefore(x509), notBefore) != nil, "notBefore")
+        try check(X509_gmtime_adj(X509_getm_notAfter(x509), notAfter) != nil, "notAfter")
+        let name = X509_get_subject_name(x509)
+        try check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, "test peer", -1, -1, 0) == 1, "name")
+        try check(X509_set_issuer_name(x509, name) == 1, "issuer")
+        try check(X509_set_pubkey(x509, key) == 1, "pubkey")
+
+        if includesExtension {
+            let value: [UInt8]
+            if let extensionValue {
+                value = extensionValue
+            } else {
+                let keyInfo = derBytes { i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), $0) }
+                let signer = extensionSigner ?? hostKey
+                value = try SignedKey(
+                    publicKey: hostKey.publicKey.protobufEncoded,
+                    signature: signer.sign(Array("libp2p-tls-handshake:".utf8) + keyInfo)
+                ).derEncoded()
+            }
+            try addExtension(x509, oid: Self.libp2pOID, critical: extensionIsCritical, value: value)
+        }
+        if unknownCriticalExtension {
+            try addExtension(x509, oid: Self.unknownOID, critical: true, value: [0x05, 0x00])
+        }
+        try check(X509_sign(x509, key, EVP_sha256()) > 0, "sign")
+        return CertificateMaterial(
+            certificate: derBytes { i2d_X509(x509, $0) },
+            privateKey: derBytes { i2d_PrivateKey(key, $0) })
+    }
+
+    private func addExtension(_ x509: OpaquePointer, oid: String, critical: Bool, value: [UInt8]) throws {
+        guard let object = OBJ_txt2obj(oid, 1), let octets = ASN1_OCTET_STRING_new() else { throw TestError("OID") }
+        defer {
+            ASN1_OBJECT_free(object)
+            ASN1_OCTET_STRING_free(octets)
+        }
+        try check(ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1, "octets")
+        guard let ext = X509_EXTENSION_create_by_OBJ(nil, object, critical ? 1 : 0, octets) else { throw TestError("ext") }
+        defer { X509_EXTENSION_free(ext) }
+        try check(X509_add_ext(x509, ext, -1) == 1, "add ext")
+    }
+}
+
+func check(_ ok: Bool, _ what: String) throws {
+    guard ok else { throw TestError("OpenSSL failed: \(what)") }
+}
+
+func derBytes(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8] {
+    let length = encode(nil)
+    guard length > 0 else { return [] }
+    var out = [UInt8](repeating: 0, count: Int(length))
+    out.withUnsafeMutableBufferPointer { buffer in
+        var cursor = buffer.baseAddress
+        _ = encode(&cursor)
+    }
+    return out
+}
+
+struct TestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Array where Element == UInt8 {
+    init(hex: String) {
+        let digits = Array(hex.utf8)
+        self = stride(from: 0, to: digits.count - 1, by: 2).map { i in
+            UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16)!
+        }
+    }
+}
