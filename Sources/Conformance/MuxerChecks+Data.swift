@@ -113,21 +113,36 @@ extension MuxerConformance {
                         try await streams.awaitAll()
                     }
                 }
-                // Phase 1: open every stream and complete one echo on each; none is closed.
+                // Phase 1: open every stream and complete one echo on each; none is
+                // closed. At most `concurrentOpens` are opened but not yet echoed at a
+                // time: muxers without flow control on opening (mplex) rightly reset
+                // streams beyond the acceptor's backlog.
                 context.note("opening \(count) streams, each echoing its index")
+                let openOne: @Sendable (Int) async throws -> any MuxedStream = { index in
+                    let stream = try await context.step("openStream() #\(index)") { try await opener.openStream() }
+                    let tag = withUnsafeBytes(of: UInt32(index).bigEndian, Array.init)
+                    try await context.step("writing on stream #\(index)") { try await stream.write(tag) }
+                    let echo = try await context.step("reading the echo on stream #\(index)") { try await readExactly(4, from: stream) }
+                    try context.require(echo == tag, "stream #\(index) echoed \(echo), expected \(tag): streams are crossed")
+                    return stream
+                }
+                let window = limits.concurrentOpens
                 let open = try await withThrowingTaskGroup(of: (any MuxedStream).self) { streams in
-                    for index in 0..<count {
-                        streams.addTask {
-                            let stream = try await context.step("openStream() #\(index)") { try await opener.openStream() }
-                            let tag = withUnsafeBytes(of: UInt32(index).bigEndian, Array.init)
-                            try await context.step("writing on stream #\(index)") { try await stream.write(tag) }
-                            let echo = try await context.step("reading the echo on stream #\(index)") { try await readExactly(4, from: stream) }
-                            try context.require(echo == tag, "stream #\(index) echoed \(echo), expected \(tag): streams are crossed")
-                            return stream
-                        }
+                    var next = 0
+                    while next < min(window, count) {
+                        let index = next
+                        streams.addTask { try await openOne(index) }
+                        next += 1
                     }
                     var open: [any MuxedStream] = []
-                    for try await stream in streams { open.append(stream) }
+                    while let stream = try await streams.next() {
+                        open.append(stream)
+                        if next < count {
+                            let index = next
+                            streams.addTask { try await openOne(index) }
+                            next += 1
+                        }
+                    }
                     return open
                 }
                 try context.require(open.count == count, "only \(open.count) of \(count) streams were open at once")

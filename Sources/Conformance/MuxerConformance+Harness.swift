@@ -56,10 +56,11 @@ struct SessionPair: Sendable {
 
 extension MuxerConformance {
     /// Runs `body` with a running session pair, bounded by `limits.timeout`; then
-    /// closes both sessions and requires both `run()` calls to return, without
-    /// throwing: the checks that use a pair only ever end sessions cleanly.
+    /// closes both sessions and requires both `run()` calls to return, those of
+    /// `cleanRuns` without throwing (the checks end sessions cleanly unless they say).
     func withSessionPair(
-        _ context: CheckContext, _ body: @escaping @Sendable (SessionPair) async throws -> Void
+        _ context: CheckContext, cleanRuns: [MuxerRole] = [.initiator, .responder],
+        _ body: @escaping @Sendable (SessionPair) async throws -> Void
     ) async throws {
         let pair = SessionPair(muxer: muxer, pipeCapacity: limits.pipeCapacity)
         try await withDeadline(limits.timeout, context, onTimeout: { await pair.closeEverything() }) {
@@ -79,7 +80,7 @@ extension MuxerConformance {
                 if case .failure(let error) = outcome {
                     throw Self.explain(error, context: context, alongside: pair.runFailures)
                 }
-                for role in [MuxerRole.initiator, .responder] {
+                for role in cleanRuns {
                     if case .failure(let error)? = pair.runOutcome(role).current {
                         throw context.failure("the \(role)'s run() threw \(describe(error)); the sessions were only closed cleanly")
                     }

@@ -23,7 +23,8 @@ public struct MuxerConformance: Sendable {
         case openAccept
         /// Ping-pong of small messages, then more than a window each way at once.
         case dataBothWays
-        /// `Limits.concurrentStreams` streams open at the same time, each echoing.
+        /// `Limits.concurrentStreams` streams open at the same time, each echoing
+        /// (opened at most `Limits.concurrentOpens` at a time).
         case concurrentStreams
         /// `Limits.largeTransferBytes` over a few streams, both ways, every byte checked.
         case largeTransfer
@@ -35,7 +36,8 @@ public struct MuxerConformance: Sendable {
         /// or is reset), other streams keep flowing, and the data arrives intact later.
         case slowReader
         /// `close()` on one side fails pending operations on both sides promptly:
-        /// `acceptStream()` returns nil, reads end or fail, writes and opens fail.
+        /// `acceptStream()` returns nil, reads end or fail, writes and opens fail; with
+        /// nothing in flight the peer's `run()` returns normally.
         case remoteClose
         /// Frames that break the protocol's rules (given by the plugin's test as
         /// `violations`) make `run()` throw and every pending operation fail.
@@ -74,6 +76,9 @@ public struct MuxerConformance: Sendable {
         /// How soon pending operations must fail after a close, reset or violation.
         public var promptness: Duration = .seconds(5)
         public var concurrentStreams = 1_000
+        /// Streams opened but not yet echoed at any moment while `concurrentStreams`
+        /// are being opened: the acceptor's backlog must hold this many.
+        public var concurrentOpens = 64
         /// Bytes per role, split evenly over `largeTransferStreams` streams and both directions.
         public var largeTransferBytes = 64 << 20
         public var largeTransferStreams = 4

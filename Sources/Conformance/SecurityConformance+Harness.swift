@@ -53,6 +53,11 @@ struct HandshakeOutcome: Sendable {
         return ""
     }
 
+    /// Whether the side's output was actually cut (a write crossed its limit).
+    func wasCut(_ role: MuxerRole) -> Bool {
+        (role == .initiator ? initiatorTap : responderTap).didCut
+    }
+
     func closeAll() async {
         if case .success(let channel) = initiator { await channel.close() }
         if case .success(let channel) = responder { await channel.close() }
