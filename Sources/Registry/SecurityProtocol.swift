@@ -20,6 +20,15 @@ public protocol SecurityProtocol: Sendable {
     func secureInbound(
         _ stream: any ByteStream, identity: PrivateKey, muxers: [String]
     ) async throws -> any SecureChannel
+
+    /// Per-host setup done once when the host is built, before any connection
+    /// (TLS makes its certificate here, as go does at host construction), so that
+    /// it never lands inside a measured handshake. Optional: the default does nothing.
+    func prepare(identity: PrivateKey) throws
+}
+
+extension SecurityProtocol {
+    public func prepare(identity: PrivateKey) throws {}
 }
 
 /// An authenticated, encrypted byte stream.

@@ -17,6 +17,12 @@ public struct Upgrader: Sendable {
 
     public var localPeer: PeerID { identity.peerID }
 
+    /// Lets every security plugin do its per-host setup now (see
+    /// `SecurityProtocol.prepare(identity:)`).
+    public func prepare() throws {
+        for security in securities { try security.prepare(identity: identity) }
+    }
+
     /// The dialer's side. On any failure or cancellation the raw connection is closed.
     public func upgradeOutbound(_ raw: any ByteStream, expecting peer: PeerID?) async throws -> UpgradedConnection {
         try await closingOnFailure(raw) {

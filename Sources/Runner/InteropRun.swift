@@ -14,6 +14,7 @@ public enum InteropRun {
         do {
             transport = try registry.transport(named: config.transport)
             upgrader = try registry.upgrader(security: config.security, muxer: config.muxer, identity: identity)
+            try upgrader.prepare()
         } catch {
             throw InteropFailure(.config, "\(error)")
         }

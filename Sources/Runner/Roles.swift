@@ -105,9 +105,6 @@ public enum InteropRoles {
         let clock = ContinuousClock()
         let start = clock.now
         let (upgraded, raw) = try await host.dial(address)
-        logger.info(
-            "connected",
-            metadata: ["peer": "\(upgraded.remotePeer)", "security": "\(upgraded.securityID)", "muxer": "\(upgraded.muxerID)"])
         let result = try await host.serve(upgraded, observed: raw.remoteAddress) { muxed in
             let stream: any MuxedStream
             do {
@@ -132,6 +129,13 @@ public enum InteropRoles {
         }
         await raw.close()
         guard let result else { throw InteropFailure(.ping, "the connection ended before the ping finished") }
+        // Logged after the measurement, so that writing it costs the timings nothing.
+        logger.info(
+            "pinged",
+            metadata: [
+                "peer": "\(upgraded.remotePeer)", "security": "\(upgraded.securityID)", "muxer": "\(upgraded.muxerID)",
+                "handshakePlusOneRTT": "\(InteropResult.format(result.handshakePlusOneRTTMillis)) ms",
+            ])
         return result
     }
 

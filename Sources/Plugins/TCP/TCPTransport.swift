@@ -25,6 +25,10 @@ public struct TCPTransport: Transport {
 
     public init(connectTimeout: Duration = .seconds(10)) {
         self.connectTimeout = connectTimeout
+        // Start the shared event loops now, not on the first dial: starting their
+        // threads costs milliseconds that would otherwise land in the measured
+        // handshake.
+        _ = MultiThreadedEventLoopGroup.singleton
     }
 
     /// True for `/ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>`, optionally followed by `/p2p/<id>`.

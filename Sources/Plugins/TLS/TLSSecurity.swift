@@ -14,6 +14,12 @@ public struct TLSSecurity: SecurityProtocol {
 
     public init() {}
 
+    /// Makes the host's certificate ahead of the first handshake.
+    public func prepare(identity: PrivateKey) throws {
+        _ = try TLSContext.shared.get()
+        _ = try certificates.certificate(for: identity)
+    }
+
     public func secureOutbound(
         _ stream: any ByteStream, identity: PrivateKey, expecting: PeerID?, muxers: [String]
     ) async throws -> any SecureChannel {

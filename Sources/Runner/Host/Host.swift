@@ -34,14 +34,24 @@ public final class Host: Sendable {
 
     /// Dials and upgrades; the caller drives the connection with `serve(_:observed:while:)`.
     public func dial(_ address: Multiaddr) async throws -> (UpgradedConnection, any RawConnection) {
+        let clock = ContinuousClock()
+        let start = clock.now
         let raw: any RawConnection
         do {
             raw = try await transport.dial(address)
         } catch {
             throw InteropFailure(.dial, "cannot connect to \(address): \(error)")
         }
+        let connected = clock.now
         do {
-            return (try await upgrader.upgradeOutbound(raw, expecting: address.peerID), raw)
+            let upgraded = try await upgrader.upgradeOutbound(raw, expecting: address.peerID)
+            logger.debug(
+                "upgraded",
+                metadata: [
+                    "connect": "\(InteropResult.format((connected - start).milliseconds)) ms",
+                    "upgrade": "\(InteropResult.format((clock.now - connected).milliseconds)) ms",
+                ])
+            return (upgraded, raw)
         } catch let error as UpgradeError {
             throw InteropFailure(error.phase == .security ? .security : .muxer, "\(error.underlying)")
         }
