@@ -5,7 +5,7 @@ import Synchronization
 /// An in-memory duplex pipe: two connected `ByteStream`s, each direction a bounded
 /// byte queue. A writer suspends while the queue holds `capacity` bytes or more, so
 /// tests see real backpressure; `closeWrite` is a half-close; `close` ends both
-/// directions and fails the peer's pending writes.
+/// directions and fails pending writes on both ends (the peer's and its own).
 public enum MemoryPipe {
     public static func makePair(capacity: Int = 64 * 1024) -> (MemoryByteStream, MemoryByteStream) {
         let aToB = PipeDirection(capacity: capacity)
@@ -29,7 +29,7 @@ public final class MemoryByteStream: ByteStream {
     public func closeWrite() async throws { outbound.closeWriter() }
 
     public func close() async {
-        outbound.closeWriter()
+        outbound.closeWriter(failingPendingWrite: true)
         inbound.closeReader()
     }
 
@@ -43,6 +43,8 @@ final class PipeDirection: Sendable {
         var head = 0
         var queuedBytes = 0
         var writerClosed = false
+        /// This end was closed outright: a write still waiting for room fails.
+        var writerAborted = false
         var readerClosed = false
         var readWaiter: CheckedContinuation<ByteBuffer?, any Error>?
         var writeWaiter: CheckedContinuation<Void, any Error>?
@@ -84,7 +86,7 @@ final class PipeDirection: Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 state.withLock { s in
-                    if s.readerClosed {
+                    if s.readerClosed || s.writerAborted {
                         continuation.resume(throwing: StreamError.closed)
                     } else if s.queuedBytes < capacity {
                         continuation.resume()
@@ -141,10 +143,17 @@ final class PipeDirection: Sendable {
     }
 
     /// The writer is done: the reader drains what is queued, then sees end of stream.
-    func closeWriter() {
+    /// A half-close leaves a write that is waiting for room waiting (its bytes are
+    /// queued and the reader may still take them); a full close of the writing end
+    /// (`failingPendingWrite`) fails it, so `close()` never leaves a writer hanging.
+    func closeWriter(failingPendingWrite: Bool = false) {
         state.withLock { s in
             s.writerClosed = true
             s.readWaiter.take()?.resume(returning: nil)
+            if failingPendingWrite {
+                s.writerAborted = true
+                s.writeWaiter.take()?.resume(throwing: StreamError.closed)
+            }
         }
     }
 

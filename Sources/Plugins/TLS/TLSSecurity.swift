@@ -32,7 +32,20 @@ public struct TLSSecurity: SecurityProtocol {
         try await secure(stream, role: .server, identity: identity, expecting: nil, muxers: muxers)
     }
 
+    /// A failed handshake or a refused peer closes the stream, as the spec asks: the
+    /// peer may have completed its side and would otherwise wait for data forever.
     private func secure(
+        _ stream: any ByteStream, role: TLSEngine.Role, identity: PrivateKey, expecting: PeerID?, muxers: [String]
+    ) async throws -> TLSChannel {
+        do {
+            return try await handshake(stream, role: role, identity: identity, expecting: expecting, muxers: muxers)
+        } catch {
+            await stream.close()
+            throw error
+        }
+    }
+
+    private func handshake(
         _ stream: any ByteStream, role: TLSEngine.Role, identity: PrivateKey, expecting: PeerID?, muxers: [String]
     ) async throws -> TLSChannel {
         let context = try TLSContext.shared.get()
