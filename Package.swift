@@ -109,7 +109,9 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
-        .testTarget(name: "InteropTests", dependencies: ["InteropRunner", "LibP2PRegistry"]),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["InteropRunner", "LibP2PRegistry", "LibP2PCore", .product(name: "NIOCore", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

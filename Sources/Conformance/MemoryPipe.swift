@@ -69,52 +69,48 @@ final class PipeDirection: Sendable {
 
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
+    // Continuations are always resumed after the lock is released: resuming takes
+    // the resumed task's status lock, and a cancellation of that task holds its
+    // status lock while its onCancel handler waits for this lock.
+
     func write(_ buffer: ByteBuffer) async throws {
         guard buffer.readableBytes > 0 else { return }
-        let mustWait: Bool = try state.withLock { s in
+        let (mustWait, reader): (Bool, CheckedContinuation<ByteBuffer?, any Error>?) = try state.withLock { s in
             guard !s.writerClosed, !s.readerClosed else { throw StreamError.closed }
-            if let reader = s.readWaiter {
-                s.readWaiter = nil
-                reader.resume(returning: buffer)
-                return false
-            }
+            if let reader = s.readWaiter.take() { return (false, reader) }
             s.chunks.append(buffer)
             s.queuedBytes += buffer.readableBytes
-            return s.queuedBytes >= capacity
+            return (s.queuedBytes >= capacity, nil)
         }
+        reader?.resume(returning: buffer)
         guard mustWait else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                state.withLock { s in
-                    if s.readerClosed || s.writerAborted {
-                        continuation.resume(throwing: StreamError.closed)
-                    } else if s.queuedBytes < capacity {
-                        continuation.resume()
-                    } else if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
-                    } else {
-                        s.writeWaiter = continuation
-                    }
+                let outcome: Result<Void, any Error>? = state.withLock { s in
+                    if s.readerClosed || s.writerAborted { return .failure(StreamError.closed) }
+                    if s.queuedBytes < capacity { return .success(()) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    s.writeWaiter = continuation
+                    return nil
                 }
+                if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
-            state.withLock { s in
-                s.writeWaiter.take()?.resume(throwing: CancellationError())
-            }
+            state.withLock { $0.writeWaiter.take() }?.resume(throwing: CancellationError())
         }
     }
 
     func read() async throws -> ByteBuffer? {
         enum Step { case chunk(ByteBuffer), end, wait }
-        let step: Step = try state.withLock { s in
+        let (step, writer): (Step, CheckedContinuation<Void, any Error>?) = try state.withLock { s in
             if let chunk = s.popChunk() {
-                if s.queuedBytes < capacity { s.writeWaiter.take()?.resume() }
-                return .chunk(chunk)
+                return (.chunk(chunk), s.queuedBytes < capacity ? s.writeWaiter.take() : nil)
             }
-            if s.writerClosed || s.readerClosed { return .end }
+            if s.writerClosed || s.readerClosed { return (.end, nil) }
             if s.readWaiter != nil { throw StreamError.concurrentRead }
-            return .wait
+            return (.wait, nil)
         }
+        writer?.resume()
         switch step {
         case .chunk(let chunk): return chunk
         case .end: return nil
@@ -122,23 +118,21 @@ final class PipeDirection: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
-                state.withLock { s in
-                    if let chunk = s.popChunk() {
-                        if s.queuedBytes < capacity { s.writeWaiter.take()?.resume() }
-                        continuation.resume(returning: chunk)
-                    } else if s.writerClosed || s.readerClosed {
-                        continuation.resume(returning: nil)
-                    } else if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
-                    } else {
+                let (outcome, writer): (Result<ByteBuffer?, any Error>?, CheckedContinuation<Void, any Error>?) =
+                    state.withLock { s in
+                        if let chunk = s.popChunk() {
+                            return (.success(chunk), s.queuedBytes < capacity ? s.writeWaiter.take() : nil)
+                        }
+                        if s.writerClosed || s.readerClosed { return (.success(nil), nil) }
+                        if Task.isCancelled { return (.failure(CancellationError()), nil) }
                         s.readWaiter = continuation
+                        return (nil, nil)
                     }
-                }
+                writer?.resume()
+                if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
-            state.withLock { s in
-                s.readWaiter.take()?.resume(throwing: CancellationError())
-            }
+            state.withLock { $0.readWaiter.take() }?.resume(throwing: CancellationError())
         }
     }
 
@@ -147,26 +141,26 @@ final class PipeDirection: Sendable {
     /// queued and the reader may still take them); a full close of the writing end
     /// (`failingPendingWrite`) fails it, so `close()` never leaves a writer hanging.
     func closeWriter(failingPendingWrite: Bool = false) {
-        state.withLock { s in
+        let (reader, writer) = state.withLock { s in
             s.writerClosed = true
-            s.readWaiter.take()?.resume(returning: nil)
-            if failingPendingWrite {
-                s.writerAborted = true
-                s.writeWaiter.take()?.resume(throwing: StreamError.closed)
-            }
+            if failingPendingWrite { s.writerAborted = true }
+            return (s.readWaiter.take(), failingPendingWrite ? s.writeWaiter.take() : nil)
         }
+        reader?.resume(returning: nil)
+        writer?.resume(throwing: StreamError.closed)
     }
 
     /// The reader is gone: queued bytes are dropped and the writer's pending and
     /// later writes fail.
     func closeReader() {
-        state.withLock { s in
+        let (reader, writer) = state.withLock { s in
             s.readerClosed = true
             s.chunks.removeAll()
             s.head = 0
             s.queuedBytes = 0
-            s.readWaiter.take()?.resume(returning: nil)
-            s.writeWaiter.take()?.resume(throwing: StreamError.closed)
+            return (s.readWaiter.take(), s.writeWaiter.take())
         }
+        reader?.resume(returning: nil)
+        writer?.resume(throwing: StreamError.closed)
     }
 }

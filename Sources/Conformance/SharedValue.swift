@@ -60,7 +60,9 @@ final class OneShot<Value: Sendable>: Sendable {
                 }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: nil)
+            // Taken out under the lock, resumed after it is released.
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume(returning: nil)
         }
     }
 }

@@ -29,4 +29,24 @@ struct PyInteropTests {
         await redis.stop()
         #expect(outcome.passed, "\(test.name): \(outcome.reason ?? "")\n\(outcome.log)")
     }
+
+    /// A non-Ed25519 key crossing the wire: the py side uses secp256k1 (`16Uiu2…`).
+    @Test("py with a secp256k1 key, both directions", arguments: Direction.allCases, ["noise", "tls"])
+    func secp256k1(direction: Direction, security: String) async throws {
+        let python = try #require(Peers.pythonCommand, Comment(rawValue: Peers.missingPython))
+        let redis = try await RedisServer.start()
+        var runner = PairRunner(redisAddress: redis.address, timeout: .seconds(45), logDirectory: Peers.logDirectory("secp"))
+        runner.listenerEnvironment = ["PY_KEY_TYPE": "secp256k1"]
+        runner.dialerEnvironment = ["PY_KEY_TYPE": "secp256k1"]
+        let swiftDials = direction == .swiftDialsPy
+        let test = PairTest(
+            dialer: swiftDials ? "swift" : "py", listener: swiftDials ? "py" : "swift",
+            combination: Combination(transport: "tcp", security: security, muxer: "yamux"))
+        let outcome = await runner.run(
+            test, listenerCommand: swiftDials ? python : Peers.swiftCommand, dialerCommand: swiftDials ? Peers.swiftCommand : python)
+        await redis.stop()
+        #expect(outcome.passed, "\(test.name): \(outcome.reason ?? "")\n\(outcome.log)")
+        // The Swift side logged the py peer's secp256k1 peer ID.
+        #expect(outcome.log.contains("peer=16Uiu2"), "no secp256k1 peer ID in the log:\n\(outcome.log)")
+    }
 }

@@ -64,13 +64,14 @@ final class MplexFrameWriter: Sendable {
     /// Queues a frame to be written soon without waiting. Throws when the peer lets
     /// too many pile up (it is not reading): the session must end.
     func enqueueControl(_ frame: ByteBuffer) throws(MuxerError) {
-        let accepted: Bool = state.withLock { s in
-            guard s.failure == nil else { return true }
-            guard s.control.count < controlLimit else { return false }
+        // The flusher is resumed after the lock is released (see `shutDown`).
+        let (accepted, flusher): (Bool, CheckedContinuation<Bool, Never>?) = state.withLock { s in
+            guard s.failure == nil else { return (true, nil) }
+            guard s.control.count < controlLimit else { return (false, nil) }
             s.control.append(frame)
-            s.flusher.take()?.resume(returning: true)
-            return true
+            return (true, s.flusher.take())
         }
+        flusher?.resume(returning: true)
         if !accepted {
             throw .protocolViolation("peer is not reading: over \(controlLimit) reset/close frames are waiting to be sent")
         }
@@ -106,18 +107,21 @@ final class MplexFrameWriter: Sendable {
     private func waitForControlFrames() async -> Bool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                state.withLock { s in
+                // nil: parked. Resumed only once the lock is released.
+                let immediate: Bool? = state.withLock { s in
                     if s.failure != nil || Task.isCancelled {
-                        continuation.resume(returning: false)
+                        return false
                     } else if !s.control.isEmpty {
-                        continuation.resume(returning: true)
+                        return true
                     } else {
                         s.flusher = continuation
+                        return nil
                     }
                 }
+                if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
-            state.withLock { s in s.flusher.take()?.resume(returning: false) }
+            state.withLock { s in s.flusher.take() }?.resume(returning: false)
         }
     }
 
@@ -125,28 +129,35 @@ final class MplexFrameWriter: Sendable {
 
     /// Fails the queued (not yet writing) frames of one stream, e.g. after a reset.
     func failWaiters(of owner: MplexStreamKey, with error: any Error) {
-        state.withLock { s in
-            s.waiters.removeAll { waiter in
-                guard waiter.owner == owner else { return false }
-                waiter.continuation.resume(throwing: error)
-                return true
-            }
+        let failed: [Waiter] = state.withLock { s in
+            let failed = s.waiters.filter { $0.owner == owner }
+            s.waiters.removeAll { $0.owner == owner }
+            return failed
         }
+        for waiter in failed { waiter.continuation.resume(throwing: error) }
     }
 
     /// The session is over: every waiting and later write fails with `error`. Returns
     /// false if it was already over.
+    ///
+    /// Continuations are taken out under the lock and resumed after it is released:
+    /// resuming one takes its task's status lock, which a cancellation handler holds
+    /// while it waits for this lock (ABBA deadlock otherwise).
     @discardableResult
     func shutDown(_ error: any Error) -> Bool {
-        state.withLock { s in
-            guard s.failure == nil else { return false }
+        let taken: (flusher: CheckedContinuation<Bool, Never>?, waiters: [Waiter])? = state.withLock { s in
+            guard s.failure == nil else { return nil }
             s.failure = error
             s.control.removeAll()
-            s.flusher.take()?.resume(returning: false)
-            for waiter in s.waiters { waiter.continuation.resume(throwing: Self.reported(error)) }
+            let flusher = s.flusher.take()
+            let waiters = s.waiters
             s.waiters.removeAll()
-            return true
+            return (flusher, waiters)
         }
+        guard let taken else { return false }
+        taken.flusher?.resume(returning: false)
+        for waiter in taken.waiters { waiter.continuation.resume(throwing: Self.reported(error)) }
+        return true
     }
 
     // MARK: The lock
@@ -164,37 +175,41 @@ final class MplexFrameWriter: Sendable {
         guard let ticket else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                state.withLock { s in
+                // nil: parked. Resumed only once the lock is released.
+                let immediate: Result<Void, any Error>? = state.withLock { s in
                     if let failure = s.failure {
-                        continuation.resume(throwing: Self.reported(failure))
+                        return .failure(Self.reported(failure))
                     } else if !s.locked {
                         s.locked = true
-                        continuation.resume()
+                        return .success(())
                     } else if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
+                        return .failure(CancellationError())
                     } else {
                         s.waiters.append(Waiter(ticket: ticket, owner: owner, continuation: continuation))
+                        return nil
                     }
                 }
+                if let immediate { continuation.resume(with: immediate) }
             }
         } onCancel: {
-            state.withLock { s in
-                if let index = s.waiters.firstIndex(where: { $0.ticket == ticket }) {
-                    s.waiters.remove(at: index).continuation.resume(throwing: CancellationError())
-                }
+            let cancelled: CheckedContinuation<Void, any Error>? = state.withLock { s in
+                guard let index = s.waiters.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+                return s.waiters.remove(at: index).continuation
             }
+            cancelled?.resume(throwing: CancellationError())
         }
     }
 
     /// Hands the lock to the longest waiter, or frees it.
     private func release() {
-        state.withLock { s in
+        let next: Waiter? = state.withLock { s in
             if s.waiters.isEmpty {
                 s.locked = false
-            } else {
-                s.waiters.removeFirst().continuation.resume()
+                return nil
             }
+            return s.waiters.removeFirst()
         }
+        next?.continuation.resume()
     }
 
     private func writeHoldingLock(_ frame: ByteBuffer) async throws {

@@ -77,17 +77,20 @@ public final class MplexSession: MuxedConnection {
         case .wait(let ticket):
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<MplexStream?, any Error>) in
-                    state.withLock { s in
+                    // nil: parked. Resumed only once the lock is released.
+                    let immediate: Result<MplexStream?, any Error>? = state.withLock { s in
                         if let stream = s.popBacklog() {
-                            continuation.resume(returning: stream)
+                            return .success(stream)
                         } else if !s.isOpen {
-                            continuation.resume(returning: nil)
+                            return .success(nil)
                         } else if Task.isCancelled {
-                            continuation.resume(throwing: CancellationError())
+                            return .failure(CancellationError())
                         } else {
                             s.parkAcceptor(ticket: ticket, continuation)
+                            return nil
                         }
                     }
+                    if let immediate { continuation.resume(with: immediate) }
                 }
             } onCancel: {
                 state.withLock { $0.removeAcceptor(ticket: ticket) }?.resume(throwing: CancellationError())
@@ -144,7 +147,12 @@ public final class MplexSession: MuxedConnection {
     }
 
     private func acceptNewStream(_ key: MplexStreamKey, name payload: ByteBuffer) throws {
-        enum Outcome { case accepted, refused, duplicate, ignored }
+        enum Outcome {
+            case accepted
+            /// Accepted and handed to a waiting acceptor, to resume outside the lock.
+            case handedOff(CheckedContinuation<MplexStream?, any Error>, MplexStream)
+            case refused, duplicate, ignored
+        }
         let name = String(decoding: payload.readableBytesView.prefix(1024), as: UTF8.self)
         let outcome: Outcome = state.withLock { s in
             guard s.isOpen else { return .ignored }
@@ -152,12 +160,17 @@ public final class MplexSession: MuxedConnection {
             guard s.streams.count < configuration.maxStreams, s.backlog.count < configuration.acceptBacklog else {
                 return .refused
             }
-            _ = s.deliverInbound(MplexStream(key: key, name: name, session: self))
-            return .accepted
+            let stream = MplexStream(key: key, name: name, session: self)
+            switch s.deliverInbound(stream) {
+            case .handedToAcceptor(let acceptor): return .handedOff(acceptor, stream)
+            case .queued: return .accepted
+            }
         }
         switch outcome {
         case .accepted, .ignored:
             return
+        case .handedOff(let acceptor, let stream):
+            acceptor.resume(returning: stream)
         case .duplicate:
             throw MuxerError.protocolViolation("mplex NewStream for stream \(key.id), which the peer already has open")
         case .refused:

@@ -19,7 +19,8 @@ struct MplexSessionState {
     }
 
     enum Inbound {
-        case handedToAcceptor
+        /// The caller must resume this acceptor with the stream, after releasing the lock.
+        case handedToAcceptor(CheckedContinuation<MplexStream?, any Error>)
         case queued
     }
 
@@ -55,13 +56,12 @@ struct MplexSessionState {
         streams[stream.key] = stream
     }
 
-    /// Puts a new inbound stream in the table and hands it to a waiting acceptor or
-    /// queues it.
+    /// Puts a new inbound stream in the table and hands it to a waiting acceptor
+    /// (returned, to be resumed outside the lock) or queues it.
     mutating func deliverInbound(_ stream: MplexStream) -> Inbound {
         streams[stream.key] = stream
         if !acceptWaiters.isEmpty {
-            acceptWaiters.removeFirst().continuation.resume(returning: stream)
-            return .handedToAcceptor
+            return .handedToAcceptor(acceptWaiters.removeFirst().continuation)
         }
         backlog.append(stream)
         return .queued

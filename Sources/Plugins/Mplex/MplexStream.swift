@@ -44,10 +44,11 @@ public final class MplexStream: MuxedStream {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
-                mutate { $0.parkReader(continuation) }
+                // Never resumed under the lock (see MplexFrameWriter.shutDown).
+                mutate { $0.parkReader(continuation) }?.resume()
             }
         } onCancel: {
-            state.withLock { $0.cancelRead() }
+            state.withLock { $0.cancelRead() }?.resume()
         }
     }
 
@@ -77,11 +78,12 @@ public final class MplexStream: MuxedStream {
     /// drops unread data, and fails this stream's pending writes. The stream stays
     /// routable until the peer closes too, so its late data is recognised and dropped.
     public func close() async {
-        let sendClose = mutate { s in
-            let sendClose = s.closeLocally()
+        let (sendClose, wakeup) = mutate { s in
+            let result = s.closeLocally()
             if s.isFinished { session.forget(self) }
-            return sendClose
+            return result
         }
+        wakeup?.resume()
         session.writer.failWaiters(of: key, with: StreamError.closed)
         if sendClose { await session.sendControl(frame(.close)) }
     }
@@ -89,11 +91,12 @@ public final class MplexStream: MuxedStream {
     // MARK: MuxedStream
 
     public func reset() async {
-        let sendReset = mutate { s in
-            let sendReset = s.resetLocally()
+        let (sendReset, wakeup) = mutate { s in
+            let result = s.resetLocally()
             session.forget(self)
-            return sendReset
+            return result
         }
+        wakeup?.resume()
         session.writer.failWaiters(of: key, with: StreamError.reset)
         if sendReset { await session.sendControl(frame(.reset)) }
     }
@@ -135,7 +138,7 @@ public final class MplexStream: MuxedStream {
     }
 
     func sessionEnded() {
-        state.withLock { $0.sessionEnded() }
+        state.withLock { $0.sessionEnded() }?.resume()
     }
 
     var bufferedBytes: Int { state.withLock { $0.bufferedBytes } }

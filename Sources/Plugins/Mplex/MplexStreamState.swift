@@ -116,10 +116,10 @@ struct MplexStreamState {
 
     /// The session ended. Data already buffered stays readable; after it, a read sees
     /// end of stream if the peer had closed, else an error.
-    mutating func sessionEnded() {
-        guard termination == nil else { return }
+    mutating func sessionEnded() -> ReaderWakeup? {
+        guard termination == nil else { return nil }
         termination = .sessionEnded
-        readWaiter.take()?.resume(throwing: MuxerError.connectionClosed)
+        return takeReader(.failure(MuxerError.connectionClosed))
     }
 
     // MARK: Operations of the local user
@@ -133,23 +133,27 @@ struct MplexStreamState {
         return .wait
     }
 
-    /// Parks a reader after `nextRead()` said `.wait`, unless something changed meanwhile.
-    mutating func parkReader(_ continuation: CheckedContinuation<ByteBuffer?, any Error>) {
+    /// Parks a reader after `nextRead()` said `.wait`, unless something changed meanwhile;
+    /// then returns how to resume it (after the lock is released).
+    mutating func parkReader(_ continuation: CheckedContinuation<ByteBuffer?, any Error>) -> ReaderWakeup? {
+        let result: Result<ByteBuffer?, any Error>
         switch nextRead() {
-        case .chunk(let chunk): continuation.resume(returning: chunk)
-        case .endOfStream: continuation.resume(returning: nil)
-        case .failure(let error): continuation.resume(throwing: error)
+        case .chunk(let chunk): result = .success(chunk)
+        case .endOfStream: result = .success(nil)
+        case .failure(let error): result = .failure(error)
         case .wait:
             if Task.isCancelled {
-                continuation.resume(throwing: CancellationError())
+                result = .failure(CancellationError())
             } else {
                 readWaiter = continuation
+                return nil
             }
         }
+        return ReaderWakeup(continuation: continuation, result: result)
     }
 
-    mutating func cancelRead() {
-        readWaiter.take()?.resume(throwing: CancellationError())
+    mutating func cancelRead() -> ReaderWakeup? {
+        takeReader(.failure(CancellationError()))
     }
 
     /// Throws why a data frame may not be sent now, if it may not.
@@ -174,28 +178,34 @@ struct MplexStreamState {
     }
 
     /// The user's `close()`: no more writes, no more interest in reads. Returns whether a
-    /// Close frame must be sent.
-    mutating func closeLocally() -> Bool {
+    /// Close frame must be sent, and the parked reader to wake after the lock is released.
+    mutating func closeLocally() -> (sendClose: Bool, wakeup: ReaderWakeup?) {
         localReadClosed = true
         receive.removeAll()
-        readWaiter.take()?.resume(returning: nil)
-        guard termination == nil, !localWriteClosed else { return false }
+        let wakeup = takeReader(.success(nil))
+        guard termination == nil, !localWriteClosed else { return (false, wakeup) }
         localWriteClosed = true
-        return true
+        return (true, wakeup)
     }
 
     /// The user's `reset()`. Returns whether a Reset frame must be sent: not when the
-    /// stream already ended, as the peer has forgotten it.
-    mutating func resetLocally() -> Bool {
-        guard termination == nil else { return false }
+    /// stream already ended, as the peer has forgotten it. Also returns the parked reader
+    /// to wake after the lock is released.
+    mutating func resetLocally() -> (sendReset: Bool, wakeup: ReaderWakeup?) {
+        guard termination == nil else { return (false, nil) }
         let peerStillCares = !isFinished
-        terminate(.reset, readerError: StreamError.reset)
-        return peerStillCares
+        let wakeup = terminate(.reset, readerError: StreamError.reset)
+        return (peerStillCares, wakeup)
     }
 
-    private mutating func terminate(_ how: Termination, readerError: any Error) {
+    private mutating func terminate(_ how: Termination, readerError: any Error) -> ReaderWakeup? {
         termination = how
         receive.removeAll()
-        readWaiter.take()?.resume(throwing: readerError)
+        return takeReader(.failure(readerError))
+    }
+
+    /// Unparks the reader, if any; the caller resumes it once the lock is released.
+    private mutating func takeReader(_ result: Result<ByteBuffer?, any Error>) -> ReaderWakeup? {
+        readWaiter.take().map { ReaderWakeup(continuation: $0, result: result) }
     }
 }

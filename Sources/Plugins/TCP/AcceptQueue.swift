@@ -127,7 +127,9 @@ final class AcceptQueue: Sendable {
                 }
             }
         } onCancel: {
-            state.withLock { $0.cancel(id: id) }?.resume(throwing: CancellationError())
+            // Taken out under the lock, resumed after it is released.
+            let waiter = state.withLock { $0.cancel(id: id) }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 

@@ -142,7 +142,9 @@ final class InboundBuffer: Sendable {
     }
 
     func receive(_ chunk: ByteBuffer) {
-        state.withLock { $0.receive(chunk) }?.resume(returning: chunk)
+        // Taken out under the lock, resumed after it is released.
+        let reader = state.withLock { $0.receive(chunk) }
+        reader?.resume(returning: chunk)
     }
 
     func shouldRead() -> Bool {
@@ -181,7 +183,8 @@ final class InboundBuffer: Sendable {
                 }
             }
         } onCancel: {
-            state.withLock { $0.cancelWaiter() }?.resume(throwing: CancellationError())
+            let reader = state.withLock { $0.cancelWaiter() }
+            reader?.resume(throwing: CancellationError())
         }
     }
 }

@@ -97,7 +97,9 @@ final class OutboundWindow: Sendable {
                 }
             }
         } onCancel: {
-            state.withLock { $0.cancelWaiter() }?.resume(throwing: CancellationError())
+            // Taken out under the lock, resumed after it is released.
+            let writer = state.withLock { $0.cancelWaiter() }
+            writer?.resume(throwing: CancellationError())
         }
     }
 
@@ -111,6 +113,7 @@ final class OutboundWindow: Sendable {
     var failure: (any Error)? { state.withLock { $0.failure } }
 
     func end(_ error: any Error) {
-        state.withLock { $0.end(error) }?.resume(throwing: error)
+        let writer = state.withLock { $0.end(error) }
+        writer?.resume(throwing: error)
     }
 }

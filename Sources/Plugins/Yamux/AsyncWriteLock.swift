@@ -39,23 +39,32 @@ final class AsyncWriteLock: Sendable {
         guard case .wait(let id) = step else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                state.withLock { s in
+                // Decide under the lock, resume after releasing it (see DEADLOCK.md).
+                enum Outcome { case parked, acquired, fail(any Error) }
+                let outcome: Outcome = state.withLock { s in
                     if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
+                        return .fail(CancellationError())
                     } else if let failure = s.failure, !evenAfterShutdown {
-                        continuation.resume(throwing: failure)
+                        return .fail(failure)
                     } else if !s.locked {
                         s.locked = true
-                        continuation.resume()
+                        return .acquired
                     } else {
                         s.waiters.append(Waiter(id: id, continuation: continuation))
+                        return .parked
                     }
+                }
+                switch outcome {
+                case .parked: break
+                case .acquired: continuation.resume()
+                case .fail(let error): continuation.resume(throwing: error)
                 }
             }
         } onCancel: {
-            state.withLock { s in
-                s.waiters.removeFirst(where: { $0.id == id })?.continuation.resume(throwing: CancellationError())
+            let cancelled = state.withLock { s in
+                s.waiters.removeFirst(where: { $0.id == id })
             }
+            cancelled?.continuation.resume(throwing: CancellationError())
         }
     }
 
@@ -64,14 +73,15 @@ final class AsyncWriteLock: Sendable {
 
     /// Releases the lock, handing it to the longest waiter if there is one.
     func release() {
-        state.withLock { s in
+        let next = state.withLock { s -> Waiter? in
             precondition(s.locked, "AsyncWriteLock released while not held")
             if let next = s.waiters.popFirst() {
-                next.continuation.resume()  // the lock stays held: ownership passes on
-            } else {
-                s.locked = false
+                return next  // the lock stays held: ownership passes on
             }
+            s.locked = false
+            return nil
         }
+        next?.continuation.resume()
     }
 
     /// Fails every waiter and every later `acquire()` with `error`. The current holder

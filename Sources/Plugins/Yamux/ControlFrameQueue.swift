@@ -26,14 +26,22 @@ final class ControlFrameQueue: Sendable {
     /// Queues one frame; false when `limit` frames are already waiting (or the queue
     /// is finished): the caller treats that as the peer misbehaving.
     func push(_ header: YamuxFrameHeader) -> Bool {
-        state.withLock { s in
-            guard !s.finished, s.frameCount < limit else { return false }
+        enum Outcome { case refused, queued, deliver(CheckedContinuation<ByteBuffer?, Never>) }
+        let outcome: Outcome = state.withLock { s in
+            guard !s.finished, s.frameCount < limit else { return .refused }
             if let waiter = s.waiter.take() {
-                waiter.resume(returning: header.encoded)
-            } else {
-                header.encode(into: &s.pending)
-                s.frameCount += 1
+                return .deliver(waiter)
             }
+            header.encode(into: &s.pending)
+            s.frameCount += 1
+            return .queued
+        }
+        switch outcome {
+        case .refused: return false
+        case .queued: return true
+        case .deliver(let waiter):
+            // Resumed after the lock is released (see DEADLOCK.md).
+            waiter.resume(returning: header.encoded)
             return true
         }
     }
@@ -43,21 +51,26 @@ final class ControlFrameQueue: Sendable {
     func next() async -> ByteBuffer? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ByteBuffer?, Never>) in
-                state.withLock { s in
+                // Decide under the lock, resume after releasing it (see DEADLOCK.md).
+                enum Outcome { case parked, ready(ByteBuffer?) }
+                let outcome: Outcome = state.withLock { s in
                     if s.frameCount > 0 {
                         let batch = s.pending
                         s.pending = ByteBuffer()
                         s.frameCount = 0
-                        continuation.resume(returning: batch)
+                        return .ready(batch)
                     } else if s.finished || Task.isCancelled {
-                        continuation.resume(returning: nil)
+                        return .ready(nil)
                     } else {
                         s.waiter = continuation
+                        return .parked
                     }
                 }
+                if case .ready(let batch) = outcome { continuation.resume(returning: batch) }
             }
         } onCancel: {
-            state.withLock { $0.waiter.take() }?.resume(returning: nil)
+            let cancelled = state.withLock { $0.waiter.take() }
+            cancelled?.resume(returning: nil)
         }
     }
 

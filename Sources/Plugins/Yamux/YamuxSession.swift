@@ -166,21 +166,29 @@ public final class YamuxSession: MuxedConnection, CustomStringConvertible {
         let id = state.withLock { $0.makeWaiterID() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<YamuxStream?, any Error>) in
-                state.withLock { s in
+                // Decide under the lock, resume after releasing it (see DEADLOCK.md).
+                enum Outcome { case parked, deliver(YamuxStream?), cancelled }
+                let outcome: Outcome = state.withLock { s in
                     if let stream = s.backlog.popFirst() {
-                        continuation.resume(returning: stream)
+                        return .deliver(stream)
                     } else if s.ended != nil || s.receivedGoAway != nil || s.sentGoAway {
-                        continuation.resume(returning: nil)
+                        return .deliver(nil)
                     } else if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
+                        return .cancelled
                     } else {
                         s.acceptWaiters.append((id, continuation))
+                        return .parked
                     }
+                }
+                switch outcome {
+                case .parked: break
+                case .deliver(let stream): continuation.resume(returning: stream)
+                case .cancelled: continuation.resume(throwing: CancellationError())
                 }
             }
         } onCancel: {
-            state.withLock { $0.acceptWaiters.removeFirst(where: { $0.id == id }) }?
-                .continuation.resume(throwing: CancellationError())
+            let cancelled = state.withLock { $0.acceptWaiters.removeFirst(where: { $0.id == id }) }
+            cancelled?.continuation.resume(throwing: CancellationError())
         }
     }
 
@@ -201,7 +209,8 @@ public final class YamuxSession: MuxedConnection, CustomStringConvertible {
                     if !parked { continuation.resume() }
                 }
             } onCancel: {
-                state.withLock { $0.openWaiters.removeValue(forKey: id) }?.resume()
+                let cancelled = state.withLock { $0.openWaiters.removeValue(forKey: id) }
+                cancelled?.resume()
             }
             try Task.checkCancellation()
         }

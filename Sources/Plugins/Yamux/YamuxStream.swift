@@ -59,22 +59,22 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
     }
 
     public func closeWrite() async throws {
-        let mustSendFIN = try state.withLock { core in
+        let (mustSendFIN, wakeups) = try state.withLock { core in
             let mustSend = try core.machine.closeWrite()
-            wakeAll(&core)  // a writer parked for window now fails instead
-            return mustSend
+            return (mustSend, takeAll(&core))  // a writer parked for window now fails instead
         }
+        wakeups.resume()
         guard mustSendFIN else { return }
         try await session.writeStreamFrame(for: self, type: .data, flags: .fin)
         session.forgetIfFinished(self)
     }
 
     public func close() async {
-        let mustSendFIN = state.withLock { core in
+        let (mustSendFIN, wakeups) = state.withLock { core in
             let mustSend = core.machine.close()
-            wakeAll(&core)
-            return mustSend
+            return (mustSend, takeAll(&core))
         }
+        wakeups.resume()
         if mustSendFIN {
             try? await session.writeStreamFrame(for: self, type: .data, flags: .fin)
         }
@@ -84,11 +84,11 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
     // MARK: MuxedStream
 
     public func reset() async {
-        let mustSendRST = state.withLock { core in
+        let (mustSendRST, wakeups) = state.withLock { core in
             let mustSend = core.machine.resetLocally()
-            wakeAll(&core)
-            return mustSend
+            return (mustSend, takeAll(&core))
         }
+        wakeups.resume()
         if mustSendRST {
             try? await session.writeStreamFrame(for: self, type: .data, flags: .rst)
         }
@@ -125,10 +125,11 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
 
     /// The session ended: pending reads and writes fail, buffered data stays readable.
     func sessionEnded(_ error: MuxerError) {
-        state.withLock { core in
+        let wakeups = state.withLock { core in
             core.machine.sessionEnded(error)
-            wakeAll(&core)
+            return takeAll(&core)
         }
+        wakeups.resume()
     }
 
     var isFinished: Bool { state.withLock { $0.machine.isFinished } }
@@ -144,10 +145,14 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
 
     // MARK: Waiting
 
-    private func wakeAll(_ core: inout Core) {
-        core.readWaiter.take()?.resume()
-        for waiter in core.writeWaiters.values { waiter.resume() }
+    /// Takes every parked reader and writer out of `core`; the caller resumes them
+    /// once the lock is released (never resume while holding it: see DEADLOCK.md).
+    private func takeAll(_ core: inout Core) -> Wakeups {
+        var wakeups = Wakeups()
+        if let reader = core.readWaiter.take() { wakeups.readers.append(reader) }
+        wakeups.writers.append(contentsOf: core.writeWaiters.values)
         core.writeWaiters.removeAll()
+        return wakeups
     }
 
     /// Suspends until an inbound frame, a local close or the session's end changes
@@ -169,7 +174,8 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
                 }
             }
         } onCancel: {
-            state.withLock { $0.readWaiter.take() }?.resume()
+            let cancelled = state.withLock { $0.readWaiter.take() }
+            cancelled?.resume()
         }
         try Task.checkCancellation()
     }
@@ -202,7 +208,8 @@ public final class YamuxStream: MuxedStream, CustomStringConvertible {
                 if !parked { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.writeWaiters.removeValue(forKey: id) }?.resume()
+            let cancelled = state.withLock { $0.writeWaiters.removeValue(forKey: id) }
+            cancelled?.resume()
         }
         try Task.checkCancellation()
     }
