@@ -6,28 +6,6 @@ import Testing
 
 @testable import LibP2PMplex
 
-/// A test step that took longer than its bound.
-struct TimeoutError: Error, CustomStringConvertible {
-    let seconds: Double
-    var description: String { "timed out after \(seconds) s" }
-}
-
-/// Runs `body`, failing with `TimeoutError` if it takes longer than `seconds`
-/// (everything here reacts to cancellation, so the body stops when the timer fires).
-func withTimeout<T: Sendable>(
-    _ seconds: Double = 30, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimeoutError(seconds: seconds)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
 /// Two sessions over a `MemoryPipe`, `dialer` as initiator and `listener` as responder,
 /// both `run()`s driven in a task group. After `body`, both are closed and their runs
 /// must end cleanly. The whole thing is bounded by `timeout`.

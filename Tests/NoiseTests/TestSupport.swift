@@ -8,27 +8,6 @@ import Testing
 
 @testable import LibP2PNoise
 
-struct TimeoutError: Error, CustomStringConvertible {
-    let seconds: Double
-    var description: String { "test step did not finish within \(seconds) s" }
-}
-
-/// Runs `body`, failing with `TimeoutError` if it takes longer than `seconds`: no test
-/// can hang on a handshake or a read that never completes.
-func withTimeout<T: Sendable>(
-    _ seconds: Double = 30, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimeoutError(seconds: seconds)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
 func capture<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
     do { return .success(try await body()) } catch { return .failure(error) }
 }

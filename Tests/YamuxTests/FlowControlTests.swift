@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import LibP2PYamux
+import LibP2PConformance
 
 @Suite("yamux flow control and stream state (pure)")
 struct FlowControlTests {

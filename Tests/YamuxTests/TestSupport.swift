@@ -7,28 +7,6 @@ import Testing
 
 @testable import LibP2PYamux
 
-/// A test step that took longer than its bound.
-struct TimeoutError: Error, CustomStringConvertible {
-    let seconds: Double
-    var description: String { "test step did not finish within \(seconds) s" }
-}
-
-/// Runs `body`, failing with `TimeoutError` if it takes longer than `seconds`, so no
-/// test can hang. (Everything under test honours cancellation.)
-func withTimeout<T: Sendable>(
-    _ seconds: Double = 20, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimeoutError(seconds: seconds)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
 /// Two yamux sessions over an in-memory pipe, both running for the duration of
 /// `body`. The initiator (dialer) uses odd stream IDs, the responder even ones.
 func withSessionPair(
