@@ -1,6 +1,7 @@
 import LibP2PCore
 import LibP2PRegistry
 import Logging
+import NIOCore
 
 /// The two sides of one interop test.
 public enum InteropRoles {
@@ -113,9 +114,13 @@ public enum InteropRoles {
                 throw InteropFailure(.muxer, "cannot open a stream: \(error)")
             }
             do {
-                let (_, negotiated) = try await Multistream.selectOutbound(stream, protocols: [PingProtocol.id])
+                // The first ping rides in the same write as the protocol proposal:
+                // one round trip for negotiation and ping together.
+                let first = PingProtocol.randomPayload()
+                let (_, negotiated) = try await Multistream.selectOutbound(
+                    stream, protocols: [PingProtocol.id], pipelining: ByteBuffer(bytes: first))
                 var reader = ByteStreamReader(negotiated)
-                _ = try await PingProtocol.ping(over: &reader)
+                try await PingProtocol.readEcho(of: first, from: &reader)
                 let handshakePlusOneRTT = clock.now - start
                 let rtt = try await PingProtocol.ping(over: &reader)
                 try? await negotiated.closeWrite()

@@ -44,13 +44,20 @@ public enum Multistream {
     ///
     /// The header and the first proposal go out in one write, without waiting for
     /// the responder's header (as rust and go do), which saves a round trip.
+    /// With a single protocol, `pipelining` bytes (the protocol's first message) go
+    /// in that same write too, before the echo ("lazy" negotiation, as rust's
+    /// `V1Lazy`): the responder hands them to the protocol once it has echoed it.
     public static func selectOutbound(
-        _ stream: any ByteStream, protocols: [String]
+        _ stream: any ByteStream, protocols: [String], pipelining: ByteBuffer? = nil
     ) async throws -> (protocol: String, stream: any ByteStream) {
         guard let first = protocols.first else { throw MultistreamError.noProtocols }
         var out = encode(protocolID)
         var proposal = encode(first)
         out.writeBuffer(&proposal)
+        if var early = pipelining {
+            guard protocols.count == 1 else { throw MultistreamError.malformed("pipelined data needs a single proposal") }
+            out.writeBuffer(&early)
+        }
         try await stream.write(out)
 
         var reader = ByteStreamReader(stream)

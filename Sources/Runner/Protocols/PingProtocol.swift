@@ -7,18 +7,27 @@ public enum PingProtocol {
     public static let id = "/ipfs/ping/1.0.0"
     public static let payloadSize = 32
 
+    /// 32 random bytes.
+    public static func randomPayload() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<payloadSize).map { _ in rng.next() }
+    }
+
     /// One ping on an open stream; returns its round-trip time.
     public static func ping(over reader: inout ByteStreamReader) async throws -> Duration {
-        var payload = [UInt8](repeating: 0, count: payloadSize)
-        var rng = SystemRandomNumberGenerator()
-        for i in payload.indices { payload[i] = rng.next() }
+        let payload = randomPayload()
         let clock = ContinuousClock()
         let start = clock.now
         try await reader.stream.write(ByteBuffer(bytes: payload))
+        try await readEcho(of: payload, from: &reader)
+        return clock.now - start
+    }
+
+    /// Waits for the echo of a payload already sent (e.g. pipelined behind the
+    /// protocol proposal) and checks it.
+    public static func readEcho(of payload: [UInt8], from reader: inout ByteStreamReader) async throws {
         var echoed = try await reader.readExactly(payloadSize, what: "ping echo")
-        let elapsed = clock.now - start
         guard echoed.readBytes(length: payloadSize) == payload else { throw PingError.mismatchedEcho }
-        return elapsed
     }
 
     /// Serves pings until the client closes the stream (at a message boundary).
