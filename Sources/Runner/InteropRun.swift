@@ -28,11 +28,11 @@ public enum InteropRun {
                 "combination": "\(config.transport), \(config.security), \(config.muxer)",
             ])
 
-        let finalLogger = logger
+        let runLogger = logger
         do {
             return try await withDeadline(config.timeout, "the test") {
                 try await withTaskExecutorPreference(transport.preferredTaskExecutor) {
-                    try await play(config: config, host: host, logger: finalLogger)
+                    try await play(config: config, host: host, logger: runLogger)
                 }
             }
         } catch let error as DeadlineExceeded {
@@ -40,12 +40,13 @@ public enum InteropRun {
         }
     }
 
-    private static func play(config: InteropConfig, host: Host, logger finalLogger: Logger) async throws -> String? {
-                if config.isDialer {
-                    let result = try await InteropRoles.runDialer(config: config, host: host, logger: finalLogger)
-                    return result.rendered(for: config.form)
-                }
-                try await InteropRoles.runListener(config: config, host: host, logger: finalLogger)
-                throw InteropFailure(.listen, "the listener stopped accepting connections")
+    /// The configured role: the dialer's result text, or the listener's serving
+    /// (which ends only by error or the deadline).
+    private static func play(config: InteropConfig, host: Host, logger: Logger) async throws -> String? {
+        if config.isDialer {
+            return try await InteropRoles.runDialer(config: config, host: host, logger: logger).rendered(for: config.form)
+        }
+        try await InteropRoles.runListener(config: config, host: host, logger: logger)
+        throw InteropFailure(.listen, "the listener stopped accepting connections")
     }
 }

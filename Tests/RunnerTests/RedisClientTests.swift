@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func connectRetriesUntilALateServerComesUp() async throws {
-        let port = try RedisServerProcess.freePort()
+        let port = try FreePort.find()
         try await withDeadline {
             async let connecting = RedisClient.connect(address: "127.0.0.1:\(port)", retryFor: .seconds(15))
             try await Task.sleep(for: .milliseconds(600))
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func connectWithNoServerFailsClearlyAfterTheRetryWindow() async throws {
-        let port = try RedisServerProcess.freePort()
+        let port = try FreePort.find()
         let clock = ContinuousClock()
         let start = clock.now
         let error = try await withDeadline {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import InteropRunner
 
 /// A throwaway `redis-server` on a free loopback port, for tests: no persistence,
 /// output discarded, killed by `stop()` (tests call it in a `defer`).
@@ -24,7 +25,7 @@ final class RedisServerProcess: Sendable {
     /// Starts a server on `port` (a free one by default) and waits until it accepts
     /// connections.
     static func start(port: Int? = nil, readyWithin limit: Duration = .seconds(10)) async throws -> RedisServerProcess {
-        let port = try port ?? freePort()
+        let port = try port ?? FreePort.find()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
@@ -51,23 +52,6 @@ final class RedisServerProcess: Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
-    }
-
-    /// A loopback port that was free a moment ago (bound to port 0, then released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ServerError("socket() failed") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw ServerError("bind() failed") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private static func acceptsConnections(port: Int) -> Bool {

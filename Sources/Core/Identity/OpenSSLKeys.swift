@@ -57,7 +57,7 @@ enum OpenSSLKeys {
                 .secp256k1, "compressed point must start with 0x02 or 0x03, not 0x\(String(data[0], radix: 16))")
         }
         guard let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else {
-            throw KeyError.invalidKey(.secp256k1, "OpenSSL has no EC support: \(drainErrors())")
+            throw KeyError.invalidKey(.secp256k1, "OpenSSL has no EC support: \(OpenSSLErrorQueue.drain())")
         }
         defer { EVP_PKEY_CTX_free(context) }
         var key: OpaquePointer?
@@ -76,7 +76,7 @@ enum OpenSSLKeys {
             }
         }
         guard imported, let key else {
-            throw KeyError.invalidKey(.secp256k1, "not a point on the curve: \(drainErrors())")
+            throw KeyError.invalidKey(.secp256k1, "not a point on the curve: \(OpenSSLErrorQueue.drain())")
         }
         do {
             try checkPublicKey(key, type: .secp256k1)
@@ -136,7 +136,7 @@ enum OpenSSLKeys {
             return (key, cursor.map { $0 - buffer.baseAddress! } ?? 0)
         }
         guard let key = parsed.key else {
-            throw KeyError.invalidKey(type, "not a DER SubjectPublicKeyInfo: \(drainErrors())")
+            throw KeyError.invalidKey(type, "not a DER SubjectPublicKeyInfo: \(OpenSSLErrorQueue.drain())")
         }
         guard parsed.consumed == data.count else {
             EVP_PKEY_free(key)
@@ -149,31 +149,16 @@ enum OpenSSLKeys {
     /// order). The caller still owns `key`.
     private static func checkPublicKey(_ key: OpaquePointer, type: KeyType) throws {
         guard let context = EVP_PKEY_CTX_new_from_pkey(nil, key, nil) else {
-            throw KeyError.invalidKey(type, "cannot check the key: \(drainErrors())")
+            throw KeyError.invalidKey(type, "cannot check the key: \(OpenSSLErrorQueue.drain())")
         }
         defer { EVP_PKEY_CTX_free(context) }
         guard EVP_PKEY_public_check(context) == 1 else {
-            throw KeyError.invalidKey(type, "public key check failed: \(drainErrors())")
+            throw KeyError.invalidKey(type, "public key check failed: \(OpenSSLErrorQueue.drain())")
         }
     }
 
     private static func keyTypeName(_ key: OpaquePointer) -> String {
         guard let name = EVP_PKEY_get0_type_name(key) else { return "unknown" }
         return String(cString: name)
-    }
-
-    /// The reasons in OpenSSL's error queue for this thread, which is left empty.
-    static func drainErrors() -> String {
-        var reasons: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            if let reason = ERR_reason_error_string(code) {
-                reasons.append(String(cString: reason))
-            } else {
-                reasons.append("error 0x\(String(code, radix: 16))")
-            }
-        }
-        return reasons.isEmpty ? "no detail from OpenSSL" : reasons.joined(separator: "; ")
     }
 }

@@ -37,7 +37,7 @@ final class LibP2PCertificate: @unchecked Sendable {
         ERR_clear_error()
         defer { ERR_clear_error() }
         guard let key = shim_EVP_PKEY_generate_ec("prime256v1") else {
-            throw TLSError.openSSL("generating the certificate key: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("generating the certificate key: \(OpenSSLErrorQueue.drain())")
         }
         guard let x509 = X509_new() else {
             EVP_PKEY_free(key)
@@ -51,7 +51,7 @@ final class LibP2PCertificate: @unchecked Sendable {
 
     private func fill(identity: PrivateKey) throws {
         func check(_ ok: Bool, _ step: String) throws {
-            guard ok else { throw TLSError.openSSL("\(step): \(OpenSSLSupport.drainErrors())") }
+            guard ok else { throw TLSError.openSSL("\(step): \(OpenSSLErrorQueue.drain())") }
         }
         var serial: UInt64 = 0
         try withUnsafeMutableBytes(of: &serial) { try check(RAND_bytes($0.baseAddress, 8) == 1, "random serial") }
@@ -67,7 +67,7 @@ final class LibP2PCertificate: @unchecked Sendable {
         try check(X509_set_pubkey(certificate, privateKey) == 1, "public key")
 
         guard let keyInfo = Self.subjectPublicKeyInfo(of: certificate) else {
-            throw TLSError.openSSL("encoding the certificate key: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("encoding the certificate key: \(OpenSSLErrorQueue.drain())")
         }
         let signedKey = SignedKey(
             publicKey: identity.publicKey.protobufEncoded,
@@ -85,10 +85,10 @@ final class LibP2PCertificate: @unchecked Sendable {
         defer { ASN1_OCTET_STRING_free(octets) }
         guard ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1,
             let ext = X509_EXTENSION_create_by_OBJ(nil, oid, 0, octets)
-        else { throw TLSError.openSSL("building the extension: \(OpenSSLSupport.drainErrors())") }
+        else { throw TLSError.openSSL("building the extension: \(OpenSSLErrorQueue.drain())") }
         defer { X509_EXTENSION_free(ext) }
         guard X509_add_ext(certificate, ext, -1) == 1 else {
-            throw TLSError.openSSL("adding the extension: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("adding the extension: \(OpenSSLErrorQueue.drain())")
         }
     }
 
@@ -116,7 +116,7 @@ final class LibP2PCertificate: @unchecked Sendable {
             return (x509, cursor.map { $0 - buffer.baseAddress! } ?? 0)
         }
         guard let x509 = parsed.x509 else {
-            throw TLSCertificateError.malformed("not a DER certificate: \(OpenSSLSupport.drainErrors())")
+            throw TLSCertificateError.malformed("not a DER certificate: \(OpenSSLErrorQueue.drain())")
         }
         defer { X509_free(x509) }
         guard parsed.consumed == der.count else {
@@ -137,7 +137,7 @@ final class LibP2PCertificate: @unchecked Sendable {
         ERR_clear_error()
         defer { ERR_clear_error() }
         guard let certificateKey = X509_get0_pubkey(x509) else {
-            throw TLSCertificateError.malformed("unusable public key: \(OpenSSLSupport.drainErrors())")
+            throw TLSCertificateError.malformed("unusable public key: \(OpenSSLErrorQueue.drain())")
         }
         guard X509_verify(x509, certificateKey) == 1 else { throw TLSCertificateError.invalidSelfSignature }
         try checkValidity(x509, at: unixTime)
@@ -155,7 +155,7 @@ final class LibP2PCertificate: @unchecked Sendable {
             throw TLSCertificateError.invalidHostKey("\(error)")
         }
         guard let keyInfo = subjectPublicKeyInfo(of: x509) else {
-            throw TLSCertificateError.malformed("cannot encode the certificate key: \(OpenSSLSupport.drainErrors())")
+            throw TLSCertificateError.malformed("cannot encode the certificate key: \(OpenSSLErrorQueue.drain())")
         }
         guard hostKey.verify(signature: signedKey.signature, for: signaturePrefix + keyInfo) else {
             throw SecurityError.invalidSignature

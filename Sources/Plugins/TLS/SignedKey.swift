@@ -1,4 +1,5 @@
 internal import COpenSSL
+import LibP2PCore
 
 /// The value of the libp2p public key extension:
 /// `SignedKey ::= SEQUENCE { publicKey OCTET STRING, signature OCTET STRING }`,
@@ -21,11 +22,11 @@ struct SignedKey: Equatable {
                 shim_sk_ASN1_TYPE_push(sequence, item) > 0
             else {
                 ASN1_TYPE_free(item)
-                throw TLSError.openSSL("building SignedKey: \(OpenSSLSupport.drainErrors())")
+                throw TLSError.openSSL("building SignedKey: \(OpenSSLErrorQueue.drain())")
             }
         }
         guard let der = OpenSSLSupport.der({ i2d_ASN1_SEQUENCE_ANY(sequence, $0) }) else {
-            throw TLSError.openSSL("encoding SignedKey: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("encoding SignedKey: \(OpenSSLErrorQueue.drain())")
         }
         return der
     }
@@ -44,7 +45,7 @@ struct SignedKey: Equatable {
             return (sequence, cursor.map { $0 - buffer.baseAddress! } ?? 0)
         }
         guard let sequence = parsed.sequence else {
-            throw TLSCertificateError.malformedSignedKey("not a DER SEQUENCE: \(OpenSSLSupport.drainErrors())")
+            throw TLSCertificateError.malformedSignedKey("not a DER SEQUENCE: \(OpenSSLErrorQueue.drain())")
         }
         defer { shim_sk_ASN1_TYPE_pop_free(sequence) }
         guard parsed.consumed == der.count else {

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import LibP2PCore
 
 /// The one `SSL_CTX` every libp2p TLS connection is made from, configured once:
 /// TLS 1.3 only; peers must present a certificate (the server requires one from the
@@ -15,14 +16,14 @@ final class TLSContext: @unchecked Sendable {
     private init() throws(TLSError) {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_method()) else {
-            throw TLSError.openSSL("SSL_CTX_new: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("SSL_CTX_new: \(OpenSSLErrorQueue.drain())")
         }
         guard shim_SSL_CTX_set_min_proto_version(context, TLS1_3_VERSION) == 1,
             shim_SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) == 1,
             SSL_CTX_set_num_tickets(context, 0) == 1
         else {
             SSL_CTX_free(context)
-            throw TLSError.openSSL("configuring TLS 1.3: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("configuring TLS 1.3: \(OpenSSLErrorQueue.drain())")
         }
         _ = SSL_CTX_set_options(context, shim_SSL_OP_NO_TICKET())
         _ = shim_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))

@@ -47,7 +47,7 @@ final class TLSEngine {
         defer { ERR_clear_error() }
         guard let ssl = SSL_new(context.context) else {
             scratch.deallocate()
-            throw TLSError.openSSL("SSL_new: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("SSL_new: \(OpenSSLErrorQueue.drain())")
         }
         guard let fromPeer = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
@@ -74,13 +74,13 @@ final class TLSEngine {
         // From here `deinit` frees everything if a step fails.
         guard SSL_use_certificate(ssl, certificate.certificate) == 1,
             SSL_use_PrivateKey(ssl, certificate.privateKey) == 1
-        else { throw TLSError.openSSL("installing the certificate: \(OpenSSLSupport.drainErrors())") }
+        else { throw TLSError.openSSL("installing the certificate: \(OpenSSLErrorQueue.drain())") }
         switch role {
         case .client:
             // No SNI: the spec reserves it for future versions.
             let offer = try ALPN.encode(ALPN.clientOffer(muxers: muxers))
             guard SSL_set_alpn_protos(ssl, offer, UInt32(offer.count)) == 0 else {  // 0 is success here
-                throw TLSError.openSSL("setting the ALPN offer: \(OpenSSLSupport.drainErrors())")
+                throw TLSError.openSSL("setting the ALPN offer: \(OpenSSLErrorQueue.drain())")
             }
             SSL_set_connect_state(ssl)
         case .server:
@@ -88,7 +88,7 @@ final class TLSEngine {
         }
         // The ALPN callback finds this engine through the `SSL`; the engine outlives it.
         guard SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque()) == 1 else {
-            throw TLSError.openSSL("SSL_set_ex_data: \(OpenSSLSupport.drainErrors())")
+            throw TLSError.openSSL("SSL_set_ex_data: \(OpenSSLErrorQueue.drain())")
         }
     }
 
@@ -142,7 +142,7 @@ final class TLSEngine {
         case SSL_ERROR_ZERO_RETURN:
             return .failed(.handshakeFailed("the peer closed the TLS session"))
         default:
-            return .failed(.handshakeFailed(OpenSSLSupport.drainErrors()))
+            return .failed(.handshakeFailed(OpenSSLErrorQueue.drain()))
         }
     }
 
@@ -185,7 +185,7 @@ final class TLSEngine {
             case SSL_ERROR_ZERO_RETURN:
                 if total == 0 { return .closed }
             default:
-                let error = TLSError.openSSL("receiving: \(OpenSSLSupport.drainErrors())")
+                let error = TLSError.openSSL("receiving: \(OpenSSLErrorQueue.drain())")
                 if total == 0 { throw error }
                 pendingReadError = error
             }
@@ -204,7 +204,7 @@ final class TLSEngine {
             // Without SSL_MODE_ENABLE_PARTIAL_WRITE, and with a memory BIO that never
             // pushes back, OpenSSL writes everything or fails.
             guard SSL_write_ex(ssl, base, bytes.count, &written) == 1, written == bytes.count else {
-                throw TLSError.openSSL("encrypting: \(OpenSSLSupport.drainErrors())")
+                throw TLSError.openSSL("encrypting: \(OpenSSLErrorQueue.drain())")
             }
         }
     }
