@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // C libraries: a module map and a shim header each, nothing else.
@@ -46,10 +47,12 @@ let package = Package(
             dependencies: [
                 "CSodium", "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Sources/Core",
-            exclude: ["Protobuf/README.md", "Protobuf/keys.proto", "Protobuf/noise.proto", "Protobuf/identify.proto"]),
+            exclude: ["Concurrency/README.md", "Protobuf/README.md", "Protobuf/keys.proto", "Protobuf/noise.proto", "Protobuf/identify.proto"]),
         // The contracts every plugin conforms to, the registry, the upgrader.
         .target(
             name: "LibP2PRegistry",

@@ -1,0 +1,53 @@
+/// A fair async mutex: tasks take it in arrival order and the holder hands it
+/// straight to the next waiter, so none starves. An uncontended `lock()` does not
+/// suspend. Used where frames must never interleave on the stream below.
+///
+/// `fail(_:)` fails every waiter and every later `lock()`, so that pending writers
+/// end promptly when their session ends; a session's final frame (a go away) can
+/// still take it with `lock(evenAfterFailure: true)`.
+public final class AsyncFIFOLock: Sendable {
+    private struct State: Sendable {
+        var held = false
+        var waiters = WaiterQueue<Void>()
+        var failure: (any Error)?
+    }
+
+    private let state = LockedState(State())
+
+    public init() {}
+
+    /// Takes the lock, suspending behind earlier waiters. Throws the failure set by
+    /// `fail(_:)`, or `CancellationError` if the task is cancelled while waiting.
+    public func lock(evenAfterFailure: Bool = false) async throws {
+        try await state.wait(in: \.waiters) { s, _ in
+            if let failure = s.failure, !evenAfterFailure { throw failure }
+            guard !s.held else { return .park }
+            s.held = true
+            return .ready(())
+        }
+    }
+
+    /// Releases the lock, handing it to the oldest waiter if there is one.
+    public func unlock() {
+        state.withLockThenResume { s -> Resumption<Void>? in
+            precondition(s.held, "AsyncFIFOLock unlocked while not held")
+            guard let next = s.waiters.wakeFirst(returning: ()) else {
+                s.held = false
+                return nil
+            }
+            return next  // still held: ownership passes to `next`
+        }
+    }
+
+    /// Tasks queued behind the holder.
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
+    /// Fails every waiter and every later `lock()` with `error`; the holder keeps
+    /// the lock until it unlocks. The first failure wins.
+    public func fail(_ error: any Error) {
+        state.withLockThenResume { s in
+            if s.failure == nil { s.failure = error }
+            return s.waiters.wakeAll(throwing: s.failure!)
+        }
+    }
+}
