@@ -8,7 +8,7 @@ let plugin: [Target.Dependency] = [
     "LibP2PCore",
     "LibP2PRegistry",
     .product(name: "NIOCore", package: "swift-nio"),
-    .product(name: "Logging", package: "swift-log"),
+    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
 ]
 
 let package = Package(
@@ -99,7 +99,12 @@ let package = Package(
         // plugin runs with one line. Depends on the contracts only.
         .target(
             name: "LibP2PConformance",
-            dependencies: ["LibP2PCore", "LibP2PRegistry", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "LibP2PCore", "LibP2PRegistry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             path: "Sources/Conformance"),
 
         .testTarget(name: "CoreTests", dependencies: ["LibP2PCore", "LibP2PConformance", .product(name: "NIOCore", package: "swift-nio")]),

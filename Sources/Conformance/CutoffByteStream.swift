@@ -1,6 +1,6 @@
 import LibP2PCore
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A byte stream that lets the first `limit` written bytes through, then closes the
 /// stream below: the write that crosses the limit sends only what fits and throws,
@@ -9,7 +9,7 @@ import Synchronization
 public final class CutoffByteStream: ByteStream {
     public let base: any ByteStream
     public let limit: Int
-    private let written = Mutex((count: 0, cut: false))
+    private let written = NIOLockedValueBox((count: 0, cut: false))
 
     public init(_ base: any ByteStream, limit: Int) {
         self.base = base
@@ -17,15 +17,15 @@ public final class CutoffByteStream: ByteStream {
     }
 
     /// Bytes passed to the stream below so far.
-    public var bytesWritten: Int { written.withLock { $0.count } }
+    public var bytesWritten: Int { written.withLockedValue { $0.count } }
 
     /// Whether a write crossed the limit (and the stream below was closed).
-    public var didCut: Bool { written.withLock { $0.cut } }
+    public var didCut: Bool { written.withLockedValue { $0.cut } }
 
     public func read() async throws -> ByteBuffer? { try await base.read() }
 
     public func write(_ buffer: ByteBuffer) async throws {
-        let allowed: Int = written.withLock { state in
+        let allowed: Int = written.withLockedValue { state in
             let allowed = min(buffer.readableBytes, max(0, limit - state.count))
             state.count += allowed
             if allowed < buffer.readableBytes { state.cut = true }

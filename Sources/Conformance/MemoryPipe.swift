@@ -1,6 +1,6 @@
 import LibP2PCore
 import NIOCore
-import Synchronization
+import DequeModule
 
 /// An in-memory duplex pipe: two connected `ByteStream`s, each direction a bounded
 /// byte queue. A writer suspends while the queue holds `capacity` bytes or more, so
@@ -38,101 +38,55 @@ public final class MemoryByteStream: ByteStream {
 }
 
 final class PipeDirection: Sendable {
-    private struct State {
-        var chunks: [ByteBuffer] = []
-        var head = 0
+    private struct State: Sendable {
+        var chunks = Deque<ByteBuffer>()
         var queuedBytes = 0
         var writerClosed = false
         /// This end was closed outright: a write still waiting for room fails.
         var writerAborted = false
         var readerClosed = false
-        var readWaiter: CheckedContinuation<ByteBuffer?, any Error>?
-        var writeWaiter: CheckedContinuation<Void, any Error>?
+        var readers = WaiterQueue<ByteBuffer?>()
+        var writers = WaiterQueue<Void>()
 
-        mutating func popChunk() -> ByteBuffer? {
-            guard head < chunks.count else { return nil }
-            let chunk = chunks[head]
-            head += 1
-            if head == chunks.count {
-                chunks.removeAll(keepingCapacity: true)
-                head = 0
-            }
+        /// The oldest chunk; a writer waiting for room goes on once there is some.
+        mutating func popChunk(capacity: Int, waking wakes: inout Resumptions) -> ByteBuffer? {
+            guard let chunk = chunks.popFirst() else { return nil }
             queuedBytes -= chunk.readableBytes
+            if queuedBytes < capacity { wakes.append(writers.wakeAll(returning: ())) }
             return chunk
         }
     }
 
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     init(capacity: Int) { self.capacity = capacity }
 
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
-    // Continuations are always resumed after the lock is released: resuming takes
-    // the resumed task's status lock, and a cancellation of that task holds its
-    // status lock while its onCancel handler waits for this lock.
-
     func write(_ buffer: ByteBuffer) async throws {
         guard buffer.readableBytes > 0 else { return }
-        let (mustWait, reader): (Bool, CheckedContinuation<ByteBuffer?, any Error>?) = try state.withLock { s in
+        let (mustWait, reader) = try state.withLock { s -> (Bool, Resumption<ByteBuffer?>?) in
             guard !s.writerClosed, !s.readerClosed else { throw StreamError.closed }
-            if let reader = s.readWaiter.take() { return (false, reader) }
+            if let reader = s.readers.wakeFirst(returning: buffer) { return (false, reader) }
             s.chunks.append(buffer)
             s.queuedBytes += buffer.readableBytes
             return (s.queuedBytes >= capacity, nil)
         }
-        reader?.resume(returning: buffer)
+        reader?.resume()
         guard mustWait else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Void, any Error>? = state.withLock { s in
-                    if s.readerClosed || s.writerAborted { return .failure(StreamError.closed) }
-                    if s.queuedBytes < capacity { return .success(()) }
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    s.writeWaiter = continuation
-                    return nil
-                }
-                if let outcome { continuation.resume(with: outcome) }
-            }
-        } onCancel: {
-            state.withLock { $0.writeWaiter.take() }?.resume(throwing: CancellationError())
+        try await state.wait(in: \.writers) { s, _ in
+            if s.readerClosed || s.writerAborted { throw StreamError.closed }
+            return s.queuedBytes < capacity ? .ready(()) : .park
         }
     }
 
     func read() async throws -> ByteBuffer? {
-        enum Step { case chunk(ByteBuffer), end, wait }
-        let (step, writer): (Step, CheckedContinuation<Void, any Error>?) = try state.withLock { s in
-            if let chunk = s.popChunk() {
-                return (.chunk(chunk), s.queuedBytes < capacity ? s.writeWaiter.take() : nil)
-            }
-            if s.writerClosed || s.readerClosed { return (.end, nil) }
-            if s.readWaiter != nil { throw StreamError.concurrentRead }
-            return (.wait, nil)
-        }
-        writer?.resume()
-        switch step {
-        case .chunk(let chunk): return chunk
-        case .end: return nil
-        case .wait: break
-        }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
-                let (outcome, writer): (Result<ByteBuffer?, any Error>?, CheckedContinuation<Void, any Error>?) =
-                    state.withLock { s in
-                        if let chunk = s.popChunk() {
-                            return (.success(chunk), s.queuedBytes < capacity ? s.writeWaiter.take() : nil)
-                        }
-                        if s.writerClosed || s.readerClosed { return (.success(nil), nil) }
-                        if Task.isCancelled { return (.failure(CancellationError()), nil) }
-                        s.readWaiter = continuation
-                        return (nil, nil)
-                    }
-                writer?.resume()
-                if let outcome { continuation.resume(with: outcome) }
-            }
-        } onCancel: {
-            state.withLock { $0.readWaiter.take() }?.resume(throwing: CancellationError())
+        try await state.wait(in: \.readers) { s, wakes in
+            if let chunk = s.popChunk(capacity: capacity, waking: &wakes) { return .ready(chunk) }
+            if s.writerClosed || s.readerClosed { return .ready(nil) }
+            if !s.readers.isEmpty { throw StreamError.concurrentRead }
+            return .park
         }
     }
 
@@ -141,26 +95,25 @@ final class PipeDirection: Sendable {
     /// queued and the reader may still take them); a full close of the writing end
     /// (`failingPendingWrite`) fails it, so `close()` never leaves a writer hanging.
     func closeWriter(failingPendingWrite: Bool = false) {
-        let (reader, writer) = state.withLock { s in
+        state.withLockThenResume { s in
             s.writerClosed = true
             if failingPendingWrite { s.writerAborted = true }
-            return (s.readWaiter.take(), failingPendingWrite ? s.writeWaiter.take() : nil)
+            var wakes = s.readers.wakeAll(returning: nil)
+            if failingPendingWrite { wakes.append(s.writers.wakeAll(throwing: StreamError.closed)) }
+            return wakes
         }
-        reader?.resume(returning: nil)
-        writer?.resume(throwing: StreamError.closed)
     }
 
     /// The reader is gone: queued bytes are dropped and the writer's pending and
     /// later writes fail.
     func closeReader() {
-        let (reader, writer) = state.withLock { s in
+        state.withLockThenResume { s in
             s.readerClosed = true
             s.chunks.removeAll()
-            s.head = 0
             s.queuedBytes = 0
-            return (s.readWaiter.take(), s.writeWaiter.take())
+            var wakes = s.readers.wakeAll(returning: nil)
+            wakes.append(s.writers.wakeAll(throwing: StreamError.closed))
+            return wakes
         }
-        reader?.resume(returning: nil)
-        writer?.resume(throwing: StreamError.closed)
     }
 }

@@ -1,10 +1,10 @@
-import Synchronization
+import LibP2PCore
 
 /// A value several tasks of one check read and update (progress counters, outcomes).
 final class SharedValue<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
+    private let storage: LockedState<Value>
 
-    init(_ value: Value) { storage = Mutex(value) }
+    init(_ value: Value) { storage = LockedState(value) }
 
     var value: Value { storage.withLock { $0 } }
 
@@ -15,25 +15,22 @@ final class SharedValue<Value: Sendable>: Sendable {
 
 /// A result that arrives once and that any number of tasks can wait for.
 final class OneShot<Value: Sendable>: Sendable {
-    private struct State {
+    private struct State: Sendable {
         var value: Value?
-        var waiters: [UInt64: CheckedContinuation<Value?, Never>] = [:]
-        var nextID: UInt64 = 0
+        var waiters = WaiterQueue<Value>()
     }
 
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     init() {}
 
     /// Sets the value (the first call wins) and wakes every waiter.
     func fulfil(_ value: Value) {
-        let waiters = state.withLock { s -> [CheckedContinuation<Value?, Never>] in
-            guard s.value == nil else { return [] }
+        state.withLockThenResume { s in
+            guard s.value == nil else { return Resumptions() }
             s.value = value
-            defer { s.waiters.removeAll() }
-            return Array(s.waiters.values)
+            return s.waiters.wakeAll(returning: value)
         }
-        for waiter in waiters { waiter.resume(returning: value) }
     }
 
     /// The value if it has arrived.
@@ -41,34 +38,6 @@ final class OneShot<Value: Sendable>: Sendable {
 
     /// Waits for the value; `nil` if the waiting task is cancelled first.
     func wait() async -> Value? {
-        let id = state.withLock { s -> UInt64 in
-            s.nextID += 1
-            return s.nextID
-        }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
-                let now: WaitStart<Value> = state.withLock { s in
-                    if let value = s.value { return .value(value) }
-                    if Task.isCancelled { return .cancelled }
-                    s.waiters[id] = continuation
-                    return .parked
-                }
-                switch now {
-                case .value(let value): continuation.resume(returning: value)
-                case .cancelled: continuation.resume(returning: nil)
-                case .parked: break
-                }
-            }
-        } onCancel: {
-            // Taken out under the lock, resumed after it is released.
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume(returning: nil)
-        }
+        try? await state.wait(in: \.waiters) { s, _ in s.value.map { .ready($0) } ?? .park }
     }
-}
-
-private enum WaitStart<Value> {
-    case value(Value)
-    case cancelled
-    case parked
 }

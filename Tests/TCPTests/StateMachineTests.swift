@@ -32,7 +32,7 @@ import Testing
         _ = state.receive(chunk(0))
         _ = state.receive(chunk(5))
         let parked = state.finish(.eof)
-        #expect(parked == nil)
+        #expect(parked.isEmpty)
         guard case .chunk(let c, _) = state.read() else { Issue.record("queued bytes come first"); return }
         #expect(c.readableBytes == 5)
         guard case .end = state.read() else { Issue.record("then the end"); return }
@@ -103,8 +103,8 @@ import Testing
     @Test func closedAcceptQueueEndsAcceptAndRejectsLateConnections() {
         var state = AcceptState<Int>(limit: 4)
         _ = state.push(7)
-        let (waiters, unaccepted) = state.close()
-        #expect(waiters.isEmpty)
+        let (acceptors, unaccepted) = state.close()
+        #expect(acceptors.isEmpty)
         #expect(unaccepted == [7], "connections nobody accepted are handed back to be closed")
         guard case .closed = state.pop() else { Issue.record("a closed queue ends accept()"); return }
         guard case .rejected = state.push(8) else { Issue.record("a closed queue rejects"); return }

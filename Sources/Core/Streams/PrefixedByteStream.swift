@@ -1,19 +1,19 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A byte stream whose first read returns bytes that an earlier layer read ahead,
 /// then reads from `base`. Writes go straight to `base`.
 public final class PrefixedByteStream: ByteStream {
-    private let prefix: Mutex<ByteBuffer?>
+    private let prefix: NIOLockedValueBox<ByteBuffer?>
     public let base: any ByteStream
 
     public init(prefix: ByteBuffer, base: any ByteStream) {
-        self.prefix = Mutex(prefix.readableBytes > 0 ? prefix : nil)
+        self.prefix = NIOLockedValueBox(prefix.readableBytes > 0 ? prefix : nil)
         self.base = base
     }
 
     public func read() async throws -> ByteBuffer? {
-        if let first = prefix.withLock({ value -> ByteBuffer? in
+        if let first = prefix.withLockedValue({ value -> ByteBuffer? in
             defer { value = nil }
             return value
         }) {

@@ -1,7 +1,7 @@
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The transport phase of a Noise session: a `SecureChannel` whose every message on
 /// the stream below is a 2-byte big-endian length and a ChaCha20-Poly1305 ciphertext.
@@ -21,16 +21,16 @@ final class NoiseSecureChannel: SecureChannel {
     static let maxPlaintextPerWrite = 16 * NoiseFraming.maxPlaintextPerFrame
 
     private let stream: any ByteStream
-    private let inbound: Mutex<DirectionSlot<Inbound>>
-    private let outbound: Mutex<DirectionSlot<Outbound>>
+    private let inbound: NIOLockedValueBox<DirectionSlot<Inbound>>
+    private let outbound: NIOLockedValueBox<DirectionSlot<Outbound>>
 
     init(
         reader: ByteStreamReader, send: CipherState, receive: CipherState,
         localPeer: PeerID, remote: RemoteIdentity, earlyMuxer: String?
     ) {
         stream = reader.stream
-        inbound = Mutex(.ready(Inbound(reader: reader, cipher: receive)))
-        outbound = Mutex(.ready(Outbound(cipher: send)))
+        inbound = NIOLockedValueBox(.ready(Inbound(reader: reader, cipher: receive)))
+        outbound = NIOLockedValueBox(.ready(Outbound(cipher: send)))
         self.localPeer = localPeer
         remotePeer = remote.peerID
         remotePublicKey = remote.publicKey
@@ -41,18 +41,18 @@ final class NoiseSecureChannel: SecureChannel {
     /// side at a frame boundary. A frame that fails to decrypt makes this direction
     /// unusable: later reads fail too.
     func read() async throws -> ByteBuffer? {
-        var state = try inbound.withLock { try $0.checkOut(whenBusy: StreamError.concurrentRead) }
+        var state = try inbound.withLockedValue { try $0.checkOut(whenBusy: StreamError.concurrentRead) }
         do {
             let plaintext = try await state.nextPlaintext()
-            inbound.withLock { $0 = .ready(state) }
+            inbound.withLockedValue { $0 = .ready(state) }
             return plaintext
         } catch let error as NoiseError {
-            inbound.withLock { $0 = .failed(error.description) }
+            inbound.withLockedValue { $0 = .failed(error.description) }
             throw error
         } catch {
             // End of stream mid-frame, an I/O error or cancellation: nothing was
             // consumed from a partial frame, so the state is still consistent.
-            inbound.withLock { $0 = .ready(state) }
+            inbound.withLockedValue { $0 = .ready(state) }
             throw error
         }
     }
@@ -61,18 +61,18 @@ final class NoiseSecureChannel: SecureChannel {
     /// about 1 MiB of frames per write to the stream below.
     func write(_ buffer: ByteBuffer) async throws {
         guard buffer.readableBytes > 0 else { return }
-        var state = try outbound.withLock { try $0.checkOut(whenBusy: NoiseError.concurrentWrite) }
+        var state = try outbound.withLockedValue { try $0.checkOut(whenBusy: NoiseError.concurrentWrite) }
         do {
             var remaining = buffer
             while remaining.readableBytes > 0 {
                 let batch = remaining.readSlice(length: min(remaining.readableBytes, Self.maxPlaintextPerWrite))!
                 try await stream.write(state.seal(batch))
             }
-            outbound.withLock { $0 = .ready(state) }
+            outbound.withLockedValue { $0 = .ready(state) }
         } catch {
             // Nonces were spent on frames that may not have reached the peer; any
             // later frame would fail to decrypt there, so refuse to write more.
-            outbound.withLock { $0 = .failed("\(error)") }
+            outbound.withLockedValue { $0 = .failed("\(error)") }
             throw error
         }
     }

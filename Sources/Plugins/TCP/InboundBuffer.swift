@@ -1,6 +1,5 @@
 import LibP2PCore
 import NIOCore
-import Synchronization
 
 /// The bytes a connection has received and its reader has not taken yet: a queue
 /// bounded by watermarks. The event loop pushes chunks in; when the queue holds
@@ -9,12 +8,12 @@ import Synchronization
 /// `lowWatermark`, reading resumes. That is TCP backpressure: a slow reader fills
 /// the kernel's buffers and the peer's window, never our memory.
 ///
-/// A pure state machine: the caller resumes the continuations it returns, and calls
-/// `Channel.read()` when told to.
-struct InboundState {
+/// A pure state machine: it hands back the wake-ups of its parked reader for the
+/// caller to resume after the lock, and says when to call `Channel.read()`.
+struct InboundState: Sendable {
     /// How the inbound side ended: EOF drains the queue first, a failure too (then
     /// throws); a local close drops what is queued.
-    enum End {
+    enum End: Sendable {
         case eof
         case failed(TCPError)
         case closedLocally
@@ -26,7 +25,8 @@ struct InboundState {
     private(set) var bufferedBytes = 0
     private(set) var readWithheld = false
     private(set) var end: End?
-    private var waiter: CheckedContinuation<ByteBuffer?, any Error>?
+    /// The parked reader (one at most: a second concurrent read fails).
+    var readers = WaiterQueue<ByteBuffer?>()
 
     init(highWatermark: Int, lowWatermark: Int) {
         precondition(lowWatermark <= highWatermark)
@@ -34,13 +34,10 @@ struct InboundState {
         self.lowWatermark = lowWatermark
     }
 
-    /// Bytes arrived from the socket. Returns the waiting reader to hand them to, if any.
-    mutating func receive(_ chunk: ByteBuffer) -> CheckedContinuation<ByteBuffer?, any Error>? {
+    /// Bytes arrived from the socket; a parked reader takes them directly.
+    mutating func receive(_ chunk: ByteBuffer) -> Resumption<ByteBuffer?>? {
         guard chunk.readableBytes > 0, end == nil else { return nil }
-        if let reader = waiter {
-            waiter = nil
-            return reader
-        }
+        if let reader = readers.wakeFirst(returning: chunk) { return reader }
         chunks.append(chunk)
         bufferedBytes += chunk.readableBytes
         return nil
@@ -61,7 +58,7 @@ struct InboundState {
         case chunk(ByteBuffer, resumeReading: Bool)
         case end
         case fail(any Error)
-        /// Nothing queued: park the reader with `park(_:)`.
+        /// Nothing queued: the reader parks.
         case wait
     }
 
@@ -79,55 +76,26 @@ struct InboundState {
         switch end {
         case .eof?, .closedLocally?: return .end
         case .failed(let error)?: return .fail(error)
-        case nil: return waiter == nil ? .wait : .fail(StreamError.concurrentRead)
+        case nil: return readers.isEmpty ? .wait : .fail(StreamError.concurrentRead)
         }
-    }
-
-    /// Parks the reader after `read()` said `.wait` (re-checks, since the lock was
-    /// released in between). Returns the continuation back with its result if it
-    /// must be resumed at once.
-    mutating func park(
-        _ reader: CheckedContinuation<ByteBuffer?, any Error>
-    ) -> (CheckedContinuation<ByteBuffer?, any Error>, Result<ByteBuffer?, any Error>)? {
-        switch read() {
-        case .chunk(let chunk, _):
-            // The queue was empty a moment ago, so this chunk cannot leave a withheld read.
-            return (reader, .success(chunk))
-        case .end: return (reader, .success(nil))
-        case .fail(let error): return (reader, .failure(error))
-        case .wait:
-            waiter = reader
-            return nil
-        }
-    }
-
-    /// The reader's task was cancelled while parked.
-    mutating func cancelWaiter() -> CheckedContinuation<ByteBuffer?, any Error>? {
-        defer { waiter = nil }
-        return waiter
     }
 
     /// The inbound side ended. A local close drops the queue. Returns the parked
-    /// reader with what it must be resumed with.
-    mutating func finish(
-        _ how: End
-    ) -> (CheckedContinuation<ByteBuffer?, any Error>, Result<ByteBuffer?, any Error>)? {
+    /// reader's wake-up (a parked reader means the queue was empty).
+    mutating func finish(_ how: End) -> Resumptions {
         switch (end, how) {
         case (nil, _), (.eof?, .closedLocally), (.failed?, .closedLocally):
             end = how
         default:
-            return nil
+            return Resumptions()
         }
         if case .closedLocally = how {
             chunks.removeAll()
             bufferedBytes = 0
         }
-        guard let reader = waiter else { return nil }
-        waiter = nil
-        // A parked reader means the queue was empty.
         switch how {
-        case .eof, .closedLocally: return (reader, .success(nil))
-        case .failed(let error): return (reader, .failure(error))
+        case .eof, .closedLocally: return readers.wakeAll(returning: nil)
+        case .failed(let error): return readers.wakeAll(throwing: error)
         }
     }
 }
@@ -135,16 +103,14 @@ struct InboundState {
 /// `InboundState` behind a lock, shared by the channel handler (event loop) and the
 /// connection's reader (any task).
 final class InboundBuffer: Sendable {
-    private let state: Mutex<InboundState>
+    private let state: LockedState<InboundState>
 
     init(highWatermark: Int, lowWatermark: Int) {
-        state = Mutex(InboundState(highWatermark: highWatermark, lowWatermark: lowWatermark))
+        state = LockedState(InboundState(highWatermark: highWatermark, lowWatermark: lowWatermark))
     }
 
     func receive(_ chunk: ByteBuffer) {
-        // Taken out under the lock, resumed after it is released.
-        let reader = state.withLock { $0.receive(chunk) }
-        reader?.resume(returning: chunk)
+        state.withLockThenResume { $0.receive(chunk) }
     }
 
     func shouldRead() -> Bool {
@@ -152,39 +118,24 @@ final class InboundBuffer: Sendable {
     }
 
     func finish(_ how: InboundState.End) {
-        if let (reader, result) = state.withLock({ $0.finish(how) }) {
-            reader.resume(with: result)
-        }
+        state.withLockThenResume { $0.finish(how) }
     }
 
     /// The next chunk, `nil` at the end. `resumeReading` runs when the reader has
     /// drained a full queue (it calls `Channel.read()`).
     func read(resumeReading: () -> Void) async throws -> ByteBuffer? {
-        switch state.withLock({ $0.read() }) {
-        case .chunk(let chunk, let resume):
-            if resume { resumeReading() }
-            return chunk
-        case .end:
-            return nil
-        case .fail(let error):
-            throw error
-        case .wait:
-            break
-        }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (reader: CheckedContinuation<ByteBuffer?, any Error>) in
-                // Checked under the lock: either the cancellation handler ran before (and
-                // the flag is set) or it runs after and finds the parked reader.
-                let immediate = state.withLock { s in
-                    Task.isCancelled ? (reader, .failure(CancellationError())) : s.park(reader)
-                }
-                if let (reader, result) = immediate {
-                    reader.resume(with: result)
-                }
+        var resume = false
+        let chunk = try await state.wait(in: \.readers) { s, _ in
+            switch s.read() {
+            case .chunk(let chunk, let resumeReading):
+                resume = resumeReading
+                return .ready(chunk)
+            case .end: return .ready(nil)
+            case .fail(let error): throw error
+            case .wait: return .park
             }
-        } onCancel: {
-            let reader = state.withLock { $0.cancelWaiter() }
-            reader?.resume(throwing: CancellationError())
         }
+        if resume { resumeReading() }
+        return chunk
     }
 }

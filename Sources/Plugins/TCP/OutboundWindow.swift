@@ -1,17 +1,17 @@
 import LibP2PCore
-import Synchronization
 
 /// The bytes handed to the event loop that the socket has not taken yet. Writes
 /// return as soon as NIO has the bytes, so a writer can keep the socket busy; once
 /// more than `highWatermark` bytes are pending, the writer waits until the socket
 /// has drained them below `lowWatermark`. A pure state machine, like `InboundState`.
-struct OutboundState {
+struct OutboundState: Sendable {
     let highWatermark: Int
     let lowWatermark: Int
     private(set) var pendingBytes = 0
     /// Set once writing is over: why later writes fail.
     private(set) var failure: (any Error)?
-    private var waiter: CheckedContinuation<Void, any Error>?
+    /// The writer waiting for the socket to drain.
+    var writers = WaiterQueue<Void>()
 
     init(highWatermark: Int, lowWatermark: Int) {
         precondition(lowWatermark <= highWatermark)
@@ -28,54 +28,34 @@ struct OutboundState {
     /// After handing a write over: must the writer wait for the socket to drain?
     var mustWait: Bool { pendingBytes > highWatermark }
 
-    /// Parks the writer; returns it with its result when it must be resumed at once.
-    mutating func park(
-        _ writer: CheckedContinuation<Void, any Error>
-    ) -> (CheckedContinuation<Void, any Error>, Result<Void, any Error>)? {
-        if let failure { return (writer, .failure(failure)) }
-        if pendingBytes <= lowWatermark { return (writer, .success(())) }
-        waiter = writer
-        return nil
+    /// A waiting writer may go on once the socket drained below the low watermark.
+    func mayContinue() throws -> Bool {
+        if let failure { throw failure }
+        return pendingBytes <= lowWatermark
     }
 
     /// The socket took (or failed to take) `count` bytes.
-    mutating func completed(
-        _ count: Int, error: (any Error)?
-    ) -> (CheckedContinuation<Void, any Error>, Result<Void, any Error>)? {
+    mutating func completed(_ count: Int, error: (any Error)?) -> Resumptions {
         pendingBytes -= count
         if let error, failure == nil { failure = error }
-        guard let writer = waiter else { return nil }
-        if let failure {
-            waiter = nil
-            return (writer, .failure(failure))
-        }
-        if pendingBytes <= lowWatermark {
-            waiter = nil
-            return (writer, .success(()))
-        }
-        return nil
+        if let failure { return writers.wakeAll(throwing: failure) }
+        return pendingBytes <= lowWatermark ? writers.wakeAll(returning: ()) : Resumptions()
     }
 
-    /// No more writes: later ones fail with `error`, a parked writer too.
-    mutating func end(_ error: any Error) -> CheckedContinuation<Void, any Error>? {
+    /// No more writes: later ones fail with `error`, a waiting writer too.
+    mutating func end(_ error: any Error) -> Resumptions {
         if failure == nil { failure = error }
-        defer { waiter = nil }
-        return waiter
-    }
-
-    mutating func cancelWaiter() -> CheckedContinuation<Void, any Error>? {
-        defer { waiter = nil }
-        return waiter
+        return writers.wakeAll(throwing: failure!)
     }
 }
 
 /// `OutboundState` behind a lock, shared by the connection's writer and the
 /// completion callbacks of its writes (event loop).
 final class OutboundWindow: Sendable {
-    private let state: Mutex<OutboundState>
+    private let state: LockedState<OutboundState>
 
     init(highWatermark: Int, lowWatermark: Int) {
-        state = Mutex(OutboundState(highWatermark: highWatermark, lowWatermark: lowWatermark))
+        state = LockedState(OutboundState(highWatermark: highWatermark, lowWatermark: lowWatermark))
     }
 
     /// Accounts for `count` bytes and runs `submit`, which hands them to the event
@@ -87,33 +67,17 @@ final class OutboundWindow: Sendable {
         }
         submit()
         guard mustWait else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (writer: CheckedContinuation<Void, any Error>) in
-                let immediate = state.withLock { s in
-                    Task.isCancelled ? (writer, .failure(CancellationError())) : s.park(writer)
-                }
-                if let (writer, result) = immediate {
-                    writer.resume(with: result)
-                }
-            }
-        } onCancel: {
-            // Taken out under the lock, resumed after it is released.
-            let writer = state.withLock { $0.cancelWaiter() }
-            writer?.resume(throwing: CancellationError())
-        }
+        try await state.wait(in: \.writers) { s, _ in try s.mayContinue() ? .ready(()) : .park }
     }
 
     func completed(_ count: Int, error: (any Error)?) {
-        if let (writer, result) = state.withLock({ $0.completed(count, error: error) }) {
-            writer.resume(with: result)
-        }
+        state.withLockThenResume { $0.completed(count, error: error) }
     }
 
     /// Why writing is over, if it is.
     var failure: (any Error)? { state.withLock { $0.failure } }
 
     func end(_ error: any Error) {
-        let writer = state.withLock { $0.end(error) }
-        writer?.resume(throwing: error)
+        state.withLockThenResume { $0.end(error) }
     }
 }

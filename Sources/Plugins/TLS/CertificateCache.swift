@@ -1,19 +1,19 @@
 import LibP2PCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The certificate of the most recent host identity, reused for its connections.
 /// Making one costs a couple of milliseconds in OpenSSL 3.0 (its key encoder is slow),
 /// which would land on every handshake; the spec allows reuse, and go reuses its
 /// certificate for the life of the host. One entry: a host has one identity.
 final class CertificateCache: Sendable {
-    private let latest = Mutex<(owner: PublicKey, certificate: LibP2PCertificate)?>(nil)
+    private let latest = NIOLockedValueBox<(owner: PublicKey, certificate: LibP2PCertificate)?>(nil)
 
     func certificate(for identity: PrivateKey) throws -> LibP2PCertificate {
         let owner = identity.publicKey
-        if let cached = latest.withLock({ $0?.owner == owner ? $0?.certificate : nil }) { return cached }
+        if let cached = latest.withLockedValue({ $0?.owner == owner ? $0?.certificate : nil }) { return cached }
         // Two connections racing on a cold cache each make one; the last one stays.
         let made = try LibP2PCertificate.make(identity: identity)
-        latest.withLock { $0 = (owner, made) }
+        latest.withLockedValue { $0 = (owner, made) }
         return made
     }
 }

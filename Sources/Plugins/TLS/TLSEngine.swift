@@ -7,7 +7,7 @@ import NIOCore
 /// is taken out, plaintext goes through `read` and `write`. No I/O and no waiting:
 /// `TLSSession` pumps the bytes to and from a `ByteStream`.
 ///
-/// Not thread-safe, like the `SSL` inside: the owner serialises every call (a Mutex).
+/// Not thread-safe, like the `SSL` inside: the owner serialises every call (under a lock).
 /// Buffers stay bounded because the owner feeds one chunk only when the engine asks
 /// for input, and takes the output after every call that may produce some.
 final class TLSEngine {
