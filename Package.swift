@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
         .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
-        .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "COpenSSL"]),
+        .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "LibP2PConformance", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(
             name: "InteropTests",

@@ -38,15 +38,6 @@ private enum DeadlineOutcome<T: Sendable>: Sendable {
     case timedOut
 }
 
-/// The outcome of `body`, errors included, for checks that must look at a failure.
-func capture<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
-    do {
-        return .success(try await body())
-    } catch {
-        return .failure(error)
-    }
-}
-
 /// Gives tasks just started a moment to reach their waits, so a check exercises
 /// "pending" operations rather than ones that start after the event. Correctness
 /// never depends on it: an operation that starts late must see the same result.

@@ -13,7 +13,7 @@ extension MuxerConformance {
             // The opener closes first: request, FIN, then the acceptor answers after it.
             let (request, served) = try await openAndAccept(opener, acceptor, context)
             try await transfer(size, start: 5, from: request, to: served, closing: true, context, "the opener's request")
-            let late = await capture { try await request.write([0]) }
+            let late = await outcome { try await request.write([0]) }
             try context.require(late.isFailure, "a write after the opener's own closeWrite() succeeded; it must throw")
             let again = try await context.step("acceptor reads again after the end") { try await served.read() }
             try context.require(again == nil, "a read after end of stream returned \(again?.readableBytes ?? 0) bytes instead of nil again")
@@ -55,7 +55,7 @@ extension MuxerConformance {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (name, stream, whose) in [(peerName, peer, "the \(resetterName)'s reset"), (resetterName, resetter, "its own reset")] {
                 group.addTask {
-                    let read = try await context.promptly("\(name)'s pending read after \(whose)") { await capture { try await stream.read() } }
+                    let read = try await context.promptly("\(name)'s pending read after \(whose)") { await outcome { try await stream.read() } }
                     switch read {
                     case .failure: break
                     case .success(nil): throw context.failure("\(name)'s pending read returned end of stream after \(whose); it must fail")
@@ -69,7 +69,7 @@ extension MuxerConformance {
             try await group.awaitAll()
         }
         for (name, stream) in [(resetterName, resetter), (peerName, peer)] {
-            let write = try await context.promptly("\(name)'s write after the reset") { await capture { try await stream.write([1]) } }
+            let write = try await context.promptly("\(name)'s write after the reset") { await outcome { try await stream.write([1]) } }
             try context.require(write.isFailure, "\(name)'s write after \(resetterName)'s reset() succeeded; it must throw")
         }
         await resetter.close()
@@ -107,7 +107,7 @@ extension MuxerConformance {
                 }
                 for (name, stream) in [("remote's", remotesAccepted), ("closer's own", closersStream)] {
                     group.addTask {
-                        let read = try await context.promptly("the \(name) pending read after the close") { await capture { try await stream.read() } }
+                        let read = try await context.promptly("the \(name) pending read after the close") { await outcome { try await stream.read() } }
                         if case .success(let chunk?) = read {
                             throw context.failure("the \(name) pending read returned \(chunk.readableBytes) bytes nobody wrote")
                         }
@@ -117,7 +117,7 @@ extension MuxerConformance {
                     group.addTask {
                         // More than any window: waits for credit the closer will never give.
                         _ = try await context.promptly("the remote's pending write after the close") {
-                            await capture { try await writePattern(to: remotesStream, start: 9, count: 4 << 20, chunk: 64 << 10) }
+                            await outcome { try await writePattern(to: remotesStream, start: 9, count: 4 << 20, chunk: 64 << 10) }
                         }
                     }
                 }
@@ -128,11 +128,11 @@ extension MuxerConformance {
             }
 
             for (name, stream) in [("the remote's stream", remotesStream), ("the closer's own stream", closersStream)] {
-                let write = try await context.promptly("a write on \(name) after the close") { await capture { try await stream.write([1]) } }
+                let write = try await context.promptly("a write on \(name) after the close") { await outcome { try await stream.write([1]) } }
                 try context.require(write.isFailure, "a write on \(name) after the close succeeded; it must throw")
             }
             for (name, session) in [("the remote", remote), ("the closer", closer)] {
-                let open = try await context.promptly("\(name)'s openStream() after the close") { await capture { try await session.openStream() } }
+                let open = try await context.promptly("\(name)'s openStream() after the close") { await outcome { try await session.openStream() } }
                 try context.require(open.isFailure, "\(name)'s openStream() after the close succeeded; it must throw")
             }
 

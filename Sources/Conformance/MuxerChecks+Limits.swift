@@ -27,7 +27,7 @@ extension MuxerConformance {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     writerEnd.fulfil(
-                        await capture {
+                        await outcome {
                             try await writePattern(to: stream, start: 77, count: total, chunk: 64 << 10) { written.set($0) }
                             try await stream.closeWrite()
                         })
@@ -78,7 +78,7 @@ extension MuxerConformance {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     writerEnd2.fulfil(
-                        await capture { try await writePattern(to: second, start: 78, count: total, chunk: 64 << 10) { written2.set($0) } })
+                        await outcome { try await writePattern(to: second, start: 78, count: total, chunk: 64 << 10) { written2.set($0) } })
                 }
                 let accepted = try await context.step("the reader's second acceptStream()") { try await readerSession.acceptStream() }
                 guard let accepted else { throw context.failure("the reader's second acceptStream() returned nil") }
@@ -170,24 +170,24 @@ extension MuxerConformance {
             let acceptEnd = OneShot<Result<Int, any Error>>()
             let readEnd = OneShot<Result<ByteBuffer?, any Error>>()
             let writeEnd = OneShot<Result<Void, any Error>>()
-            let outcome = await capture {
+            let checkOutcome = await outcome {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { runEnd.fulfil(await capture { try await session.run() }) }
+                    group.addTask { runEnd.fulfil(await outcome { try await session.run() }) }
                     // The peer reads everything, so the session never waits on the pipe.
-                    group.addTask { while case .success(.some) = await capture({ try await peerEnd.read() }) {} }
+                    group.addTask { while case .success(.some) = await outcome({ try await peerEnd.read() }) {} }
                     let stream = try await context.step("openStream() on the session under test") { try await session.openStream() }
                     try await context.step("a first write on that stream") { try await stream.write([0x2A]) }
                     group.addTask {
                         acceptEnd.fulfil(
-                            await capture {
+                            await outcome {
                                 var count = 0
                                 while try await session.acceptStream() != nil { count += 1 }
                                 return count
                             })
                     }
-                    group.addTask { readEnd.fulfil(await capture { try await stream.read() }) }
+                    group.addTask { readEnd.fulfil(await outcome { try await stream.read() }) }
                     group.addTask {
-                        writeEnd.fulfil(await capture { try await writePattern(to: stream, start: 3, count: 4 << 20, chunk: 64 << 10) })
+                        writeEnd.fulfil(await outcome { try await writePattern(to: stream, start: 3, count: 4 << 20, chunk: 64 << 10) })
                     }
                     try await letPendingOperationsPark()
                     // Written by a task of its own: a session that stops reading without
@@ -205,16 +205,16 @@ extension MuxerConformance {
                         throw context.failure("the pending read returned \(chunk.readableBytes) bytes the peer never sent on that stream")
                     }
                     _ = try await context.promptly("the pending write ending after the violation") { await writeEnd.wait() }
-                    let write = await capture { try await stream.write([1]) }
+                    let write = await outcome { try await stream.write([1]) }
                     try context.require(write.isFailure, "a write after run() threw succeeded; it must fail")
-                    let open = await capture { try await session.openStream() }
+                    let open = await outcome { try await session.openStream() }
                     try context.require(open.isFailure, "openStream() after run() threw succeeded; it must fail")
                     await cleanUp()
                     try await group.awaitAll()
                 }
             }
             await cleanUp()
-            try outcome.get()
+            try checkOutcome.get()
         }
     }
 }

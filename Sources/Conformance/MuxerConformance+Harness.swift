@@ -32,7 +32,7 @@ struct SessionPair: Sendable {
 
     /// Runs the session's `run()` and records how it ended.
     func drive(_ role: MuxerRole) async {
-        runOutcome(role).fulfil(await capture { try await session(role).run() })
+        runOutcome(role).fulfil(await outcome { try await session(role).run() })
     }
 
     /// Closes both sessions and both pipe ends: whatever still waits must wake.
@@ -67,7 +67,7 @@ extension MuxerConformance {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pair.drive(.initiator) }
                 group.addTask { await pair.drive(.responder) }
-                let outcome = await capture { try await body(pair) }
+                let bodyOutcome = await outcome { try await body(pair) }
 
                 context.note("closing both sessions after the check")
                 await pair.initiator.close()
@@ -77,7 +77,7 @@ extension MuxerConformance {
                 await pair.initiatorPipe.close()
                 await pair.responderPipe.close()
 
-                if case .failure(let error) = outcome {
+                if case .failure(let error) = bodyOutcome {
                     throw Self.explain(error, context: context, alongside: pair.runFailures)
                 }
                 for role in cleanRuns {

@@ -109,11 +109,6 @@ public struct MuxerConformance: Sendable {
         }
     }
 
-    /// Runs every check in both roles.
-    public func runAll() async throws {
-        for check in Check.allCases { try await run(check) }
-    }
-
     /// One check with `actingRole` as the session that opens, writes, closes or
     /// resets (or, for `protocolViolations`, the session under test).
     func run(_ check: Check, actingRole role: MuxerRole) async throws {

@@ -78,20 +78,6 @@ func readPatternPrefix(
     }
 }
 
-/// Reads exactly `count` bytes; throws `StreamError.unexpectedEOF` if the stream ends first.
-func readExactly(_ count: Int, from stream: any ByteStream) async throws -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(count)
-    while out.count < count {
-        guard let chunk = try await stream.read() else {
-            throw StreamError.unexpectedEOF("\(count) bytes (got \(out.count))")
-        }
-        guard chunk.readableBytes > 0 else { throw StreamError.unexpectedEOF("read() returned an empty buffer") }
-        out += chunk.readableBytesView
-    }
-    return out
-}
-
 /// Sends `count` pattern bytes from `sender` to `receiver` and checks them, writing
 /// and reading at once (a pipe holds less than a check sends). With `closing`, the
 /// sender half-closes after the data and the receiver must then see end of stream;

@@ -62,7 +62,7 @@ extension SecurityConformance {
         _ result: Result<any SecureChannel, any Error>, _ who: String, _ context: CheckContext
     ) async throws {
         guard case .success(let channel) = result else { return }
-        let read = try await context.promptly("\(who) reading after completing its handshake") { await capture { try await channel.read() } }
+        let read = try await context.promptly("\(who) reading after completing its handshake") { await outcome { try await channel.read() } }
         if case .success(let chunk?) = read {
             throw context.failure("\(who) completed its handshake and then read \(chunk.readableBytes) bytes nobody sent")
         }
@@ -95,7 +95,7 @@ extension SecurityConformance {
         try await withChannels(HandshakeSetup(), context) { initiator, responder in
             let (closer, other) = role == .initiator ? (initiator, responder) : (responder, initiator)
             try await transfer(100_000, start: 3, from: closer, to: other, closing: true, context, "the \(role)'s data before its closeWrite()")
-            let late = await capture { try await closer.write([0]) }
+            let late = await outcome { try await closer.write([0]) }
             try context.require(late.isFailure, "a write after the \(role)'s own closeWrite() succeeded; it must throw")
             try await transfer(
                 100_000, start: 4, from: other, to: closer, closing: true, context, "the \(role.other)'s answer to the half-closed \(role)")

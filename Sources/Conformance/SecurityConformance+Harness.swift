@@ -86,11 +86,11 @@ extension SecurityConformance {
             context.note("the handshake (both sides)")
             let ended = SharedValue<[String]>([])
             let side: @Sendable (String, () async throws -> any SecureChannel) async -> Result<any SecureChannel, any Error> = { name, handshake in
-                let result = await capture(handshake)
+                let result = await outcome(handshake)
                 ended.update { $0.append("the \(name) \((try? result.get()) == nil ? "failed" : "completed")") }
                 return result
             }
-            let outcome = try await withDeadline(
+            let handshake = try await withDeadline(
                 limits.promptness, context, what: "the handshake (\(ended.value.isEmpty ? "neither side ended" : ended.value.joined(separator: ", ")))",
                 onTimeout: closePipes
             ) {
@@ -106,8 +106,8 @@ extension SecurityConformance {
                 return HandshakeOutcome(
                     initiator: initiatorResult, responder: responderResult, initiatorTap: initiatorTap, responderTap: responderTap)
             }
-            let result = await capture { try await body(outcome) }
-            await outcome.closeAll()
+            let result = await outcome { try await body(handshake) }
+            await handshake.closeAll()
             try result.get()
         }
     }

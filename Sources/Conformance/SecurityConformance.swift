@@ -80,11 +80,6 @@ public struct SecurityConformance: Sendable {
         }
     }
 
-    /// Runs every check in both roles.
-    public func runAll() async throws {
-        for check in Check.allCases { try await run(check) }
-    }
-
     private func roleLabel(_ check: Check, _ role: MuxerRole) -> String {
         switch check {
         case .expectedPeer: return role == .initiator ? "initiator expects the responder's peer ID" : "initiator expects no particular peer"

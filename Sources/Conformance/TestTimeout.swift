@@ -1,22 +1,29 @@
 /// A test waited longer than its bound: the code under test hung.
 public struct TimeoutError: Error, CustomStringConvertible {
-    public let seconds: Double
-    public var description: String { "timed out after \(seconds) s" }
+    public let limit: Duration
+    public var description: String { "timed out after \(limit)" }
 }
 
-/// Runs `body`, failing with `TimeoutError` if it takes longer than `seconds`, so
-/// that no test can hang. The body is cancelled on timeout: it must suspend only
-/// on cancellation-aware waits (MemoryPipe's reads and writes are).
+/// Runs `body`, failing with `TimeoutError` if it takes longer than `limit`, so that
+/// no test can hang. The body is cancelled on timeout: it must suspend only on
+/// cancellation-aware waits (MemoryPipe's and the concurrency kit's are).
 public func withTimeout<T: Sendable>(
-    _ seconds: Double = 20, _ body: @escaping @Sendable () async throws -> T
+    _ limit: Duration, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimeoutError(seconds: seconds)
+            try await Task.sleep(for: limit)
+            throw TimeoutError(limit: limit)
         }
         defer { group.cancelAll() }
         return try await group.next()!
     }
+}
+
+/// `withTimeout` with the bound in seconds (20 by default).
+public func withTimeout<T: Sendable>(
+    _ seconds: Double = 20, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withTimeout(.milliseconds(Int64(seconds * 1000)), body)
 }

@@ -21,7 +21,7 @@ extension TransportConformance {
         ) {
             let listener = try await context.step("listen(\(address))") { try await transport.listen(address) }
             listenerBox.set(listener)
-            let result = await capture { try await body(listener, connections) }
+            let result = await outcome { try await body(listener, connections) }
             await connections.closeAll()
             await listener.close()
             try result.get()
@@ -118,7 +118,7 @@ extension TransportConformance {
             let (closer, other) = side == .dialer ? (dialer, acceptor) : (acceptor, dialer)
             let otherName = side == .dialer ? "acceptor" : "dialer"
             try await transfer(100_000, start: 3, from: closer, to: other, closing: true, context, "the \(side.rawValue)'s data before its closeWrite()")
-            let late = await capture { try await closer.write([0]) }
+            let late = await outcome { try await closer.write([0]) }
             try context.require(late.isFailure, "a write after the \(side.rawValue)'s own closeWrite() succeeded; it must throw")
             try await transfer(
                 100_000, start: 4, from: other, to: closer, closing: true, context, "the \(otherName)'s answer to the half-closed \(side.rawValue)")
@@ -157,7 +157,7 @@ extension TransportConformance {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     let read = try await context.promptly("the \(remoteName)'s pending read after the \(side.rawValue)'s close()") {
-                        await capture { try await remote.read() }
+                        await outcome { try await remote.read() }
                     }
                     switch read {
                     case .success(nil): break
@@ -168,7 +168,7 @@ extension TransportConformance {
                 }
                 group.addTask {
                     let read = try await context.promptly("the \(side.rawValue)'s own pending read after its close()") {
-                        await capture { try await closer.read() }
+                        await outcome { try await closer.read() }
                     }
                     if case .success(let chunk?) = read {
                         throw context.failure("the \(side.rawValue)'s own pending read returned \(chunk.readableBytes) bytes nobody sent")
@@ -179,7 +179,7 @@ extension TransportConformance {
                 await closer.close()
                 try await group.awaitAll()
             }
-            let write = await capture { try await closer.write([1]) }
+            let write = await outcome { try await closer.write([1]) }
             try context.require(write.isFailure, "a write after the \(side.rawValue)'s own close() succeeded; it must throw")
         }
     }
@@ -192,7 +192,7 @@ extension TransportConformance {
             guard let vacant = listener.localAddresses.first else { throw context.failure("the listener reports no local addresses") }
             await listener.close()
             let dial = try await context.promptly("dial(\(vacant)) after its listener closed") {
-                await capture { try await transport.dial(vacant) }
+                await outcome { try await transport.dial(vacant) }
             }
             if case .success(let connection) = dial {
                 await connection.close()

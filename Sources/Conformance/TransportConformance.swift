@@ -93,9 +93,4 @@ public struct TransportConformance: Sendable {
     private func context(_ check: Check, _ role: String) -> CheckContext {
         CheckContext(suite: suiteName, check: check.rawValue, role: role, promptness: limits.promptness)
     }
-
-    /// Runs every check in both roles.
-    public func runAll() async throws {
-        for check in Check.allCases { try await run(check) }
-    }
 }

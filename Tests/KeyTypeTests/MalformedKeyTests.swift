@@ -1,4 +1,5 @@
 @testable import LibP2PCore
+import LibP2PConformance
 import Testing
 
 /// Bad key bytes are refused with an error that says what is wrong, and never verify.

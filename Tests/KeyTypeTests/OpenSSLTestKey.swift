@@ -1,4 +1,5 @@
 import COpenSSL
+import LibP2PConformance
 import LibP2PCore
 
 /// A private key held by OpenSSL, for tests: makes keys of every non-Ed25519 libp2p
@@ -133,12 +134,3 @@ struct TestKeyError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-extension Array where Element == UInt8 {
-    init(hex: String) {
-        let digits = Array(hex.utf8)
-        precondition(digits.count % 2 == 0, "odd-length hex")
-        self = stride(from: 0, to: digits.count, by: 2).map { i in
-            UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16)!
-        }
-    }
-}

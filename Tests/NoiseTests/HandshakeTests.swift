@@ -24,8 +24,8 @@ struct HandshakeTests {
         try await withTimeout {
             try await initiator.write(Array("hello from the dialer".utf8))
             try await responder.write(Array("hello from the listener".utf8))
-            #expect(try await readExactly(21, from: responder).bytes == Array("hello from the dialer".utf8))
-            #expect(try await readExactly(23, from: initiator).bytes == Array("hello from the listener".utf8))
+            #expect(try await readExactly(21, from: responder) == Array("hello from the dialer".utf8))
+            #expect(try await readExactly(23, from: initiator) == Array("hello from the listener".utf8))
         }
     }
 
@@ -84,7 +84,7 @@ struct HandshakeTests {
         let (initiatorEnd, responderEnd) = MemoryPipe.makePair()
         let identity = PrivateKey.generateEd25519()
         let result = try await withTimeout {
-            async let dial = capture {
+            async let dial = outcome {
                 try await NoiseSecurity().secureOutbound(initiatorEnd, identity: identity, expecting: nil, muxers: [])
             }
             // A responder that reads message 1, sends part of a message 2, and leaves.

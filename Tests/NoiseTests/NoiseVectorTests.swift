@@ -1,3 +1,4 @@
+import LibP2PConformance
 import Testing
 
 @testable import LibP2PNoise

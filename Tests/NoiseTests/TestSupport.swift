@@ -8,22 +8,7 @@ import Testing
 
 @testable import LibP2PNoise
 
-func capture<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
-    do { return .success(try await body()) } catch { return .failure(error) }
-}
 
-extension Array where Element == UInt8 {
-    init(hex: String) {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        self = bytes
-    }
-}
 
 /// Both ends of a libp2p Noise handshake over a `MemoryPipe`.
 struct HandshakeRun {
@@ -46,11 +31,11 @@ struct HandshakeRun {
         let expected = expecting ?? responderIdentity.peerID
         let run = self
         return try await withTimeout {
-            async let initiator = capture {
+            async let initiator = outcome {
                 try await NoiseSecurity().secureOutbound(
                     initiatorStream, identity: run.initiatorIdentity, expecting: expected, muxers: run.initiatorMuxers)
             }
-            async let responder = capture {
+            async let responder = outcome {
                 try await NoiseSecurity().secureInbound(b, identity: run.responderIdentity, muxers: run.responderMuxers)
             }
             return await Outcome(initiator: initiator, responder: responder)
@@ -100,7 +85,7 @@ struct ScriptedPeer: Sendable {
         let scripted = self
         return try await withTimeout {
             async let hungUp = scripted.run(over: scriptedEnd)
-            async let real = capture { () async throws -> any SecureChannel in
+            async let real = outcome { () async throws -> any SecureChannel in
                 if scripted.role == .initiator {
                     return try await NoiseSecurity().secureInbound(realEnd, identity: realIdentity, muxers: ["/yamux/1.0.0"])
                 } else {
@@ -165,8 +150,9 @@ final class WireTap: ByteStream {
     func close() async { await base.close() }
 }
 
-/// Reads from `stream` until `count` bytes arrived; returns them and the chunk sizes.
-func readExactly(_ count: Int, from stream: any ByteStream) async throws -> (bytes: [UInt8], chunks: [Int]) {
+/// Reads from `stream` until `count` bytes arrived; returns them and the sizes of
+/// the chunks they came in (to test how the channel frames a large write).
+func readChunks(_ count: Int, from stream: any ByteStream) async throws -> (bytes: [UInt8], chunks: [Int]) {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(count)
     var chunks: [Int] = []

@@ -1,3 +1,4 @@
+import LibP2PConformance
 import LibP2PCore
 import NIOCore
 import Testing

@@ -1,3 +1,4 @@
+import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
@@ -19,9 +20,9 @@ import Testing
 
         try await withTimeout {
             try await pair.client.write(Array("ping".utf8))
-            #expect(string(try await readExactly(pair.server, 4)) == "ping")
+            #expect(string(try await readExactly(4, from: pair.server)) == "ping")
             try await pair.server.write(Array("pong!".utf8))
-            #expect(string(try await readExactly(pair.client, 5)) == "pong!")
+            #expect(string(try await readExactly(5, from: pair.client)) == "pong!")
         }
         await pair.close()
     }
@@ -85,13 +86,13 @@ import Testing
         try await withTimeout {
             try await first.write(Array("last words".utf8))
             try await first.closeWrite()
-            #expect(string(try await readExactly(second, 10)) == "last words")
+            #expect(string(try await readExactly(10, from: second)) == "last words")
             #expect(try await second.read() == nil)
             #expect(try await second.read() == nil, "end of stream stays ended")
 
             // The other direction still works both ways round.
             try await second.write(Array("reply".utf8))
-            #expect(string(try await readExactly(first, 5)) == "reply")
+            #expect(string(try await readExactly(5, from: first)) == "reply")
             await #expect(throws: StreamError.closed) { try await first.write(Array("more".utf8)) }
             try await second.closeWrite()
             #expect(try await first.read() == nil)
@@ -130,7 +131,7 @@ import Testing
             reader.cancel()
             await #expect(throws: CancellationError.self) { try await reader.value }
             try await pair.client.write(Array("after".utf8))
-            #expect(string(try await readExactly(pair.server, 5)) == "after")
+            #expect(string(try await readExactly(5, from: pair.server)) == "after")
         }
         await pair.close()
     }

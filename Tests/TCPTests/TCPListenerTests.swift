@@ -1,3 +1,4 @@
+import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
@@ -53,7 +54,7 @@ import Testing
             }
             for _ in 0..<10 {
                 let server = try #require(try await listener.accept())
-                let tag = try await readExactly(server, 1)[0]
+                let tag = try await readExactly(1, from: server)[0]
                 #expect(server.remoteAddress == clients[Int(tag)].localAddress)
                 await server.close()
             }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
@@ -8,30 +9,9 @@ import Testing
 
 @testable import LibP2PTCP
 
-struct TimeoutError: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "test step did not finish within \(limit)" }
-}
-
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Runs `body`, failing with `TimeoutError` if it takes longer than `limit`; every
-/// wait in these tests goes through here so that a bug fails a test, never hangs it.
-func withTimeout<T: Sendable>(
-    _ limit: Duration = .seconds(10), _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutError(limit: limit)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
 }
 
 /// A listener on `host` (port 0) and one connection through it, both ends.
@@ -127,18 +107,6 @@ func readPattern(_ stream: any ByteStream) async throws -> Int {
         offset += chunk.readableBytes
     }
     return offset
-}
-
-/// Reads exactly `count` bytes (fails at end of stream).
-func readExactly(_ stream: any ByteStream, _ count: Int) async throws -> [UInt8] {
-    var bytes: [UInt8] = []
-    while bytes.count < count {
-        guard let chunk = try await stream.read() else {
-            throw StreamError.unexpectedEOF("\(count) bytes, got \(bytes.count)")
-        }
-        bytes += chunk.readableBytesView
-    }
-    return bytes
 }
 
 func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -1,4 +1,5 @@
 @testable import LibP2PTLS
+import LibP2PConformance
 import Testing
 
 /// The ALPN rules on their own: the offer, the wire format, the server's choice.

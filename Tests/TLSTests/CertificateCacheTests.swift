@@ -1,3 +1,4 @@
+import LibP2PConformance
 import LibP2PCore
 @testable import LibP2PTLS
 import Testing

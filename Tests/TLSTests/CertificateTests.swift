@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
 @testable import LibP2PTLS

@@ -70,10 +70,10 @@ import Testing
             try await pair.client.write(Array("request".utf8))
             try await pair.client.closeWrite()
             try await pair.client.closeWrite()  // idempotent
-            #expect(try await readAll(pair.server) == Array("request".utf8))
+            #expect(try await pair.server.readAll(limit: 4 << 20) == Array("request".utf8))
             try await pair.server.write(Array("response".utf8))
             try await pair.server.closeWrite()
-            #expect(try await readAll(pair.client) == Array("response".utf8))
+            #expect(try await pair.client.readAll(limit: 4 << 20) == Array("response".utf8))
             await #expect(throws: StreamError.closed) { try await pair.client.write(Array("late".utf8)) }
             await pair.client.close()
             await pair.server.close()
@@ -106,7 +106,7 @@ import Testing
                 for round in 0..<rounds { try await pair.client.write([UInt8](repeating: UInt8(round), count: 1000)) }
                 try await pair.client.closeWrite()
             }()
-            let echoed = try await readAll(pair.client)
+            let echoed = try await pair.client.readAll(limit: 4 << 20)
             try await written
             try await echo
             #expect(echoed.count == rounds * 1000)
@@ -147,7 +147,7 @@ import Testing
 /// Writes `bytes` (in uneven chunks) then closes the write side, while reading
 /// everything the peer sends until it closes; returns what was read.
 func exchange(_ channel: any SecureChannel, send bytes: [UInt8]) async throws -> [UInt8] {
-    async let received = readAll(channel)
+    async let received = channel.readAll(limit: 4 << 20)
     var offset = 0
     var chunk = 1
     while offset < bytes.count {
@@ -160,12 +160,3 @@ func exchange(_ channel: any SecureChannel, send bytes: [UInt8]) async throws ->
     return try await received
 }
 
-func readAll(_ channel: any SecureChannel, limit: Int = 4 << 20) async throws -> [UInt8] {
-    var out: [UInt8] = []
-    while let chunk = try await channel.read() {
-        #expect(chunk.readableBytes > 0, "never an empty buffer")
-        out += chunk.readableBytesView
-        guard out.count <= limit else { throw TestError("more than \(limit) bytes") }
-    }
-    return out
-}

@@ -24,7 +24,7 @@ import Testing
             let (client, server, raw) = try await clientWithRawServerEnd()
             try await server.write(Array("last words".utf8))
             try await raw.closeWrite()
-            #expect(try await readAll(client) == Array("last words".utf8))
+            #expect(try await client.readAll(limit: 4 << 20) == Array("last words".utf8))
             await client.close()
         }
     }

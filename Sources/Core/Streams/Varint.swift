@@ -41,12 +41,10 @@ public enum UVarint {
 
 public enum VarintError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
-    case truncated
 
     public var description: String {
         switch self {
         case .invalid(let reason): return "invalid varint: \(reason)"
-        case .truncated: return "truncated varint"
         }
     }
 }

@@ -1,4 +1,5 @@
 import COpenSSL
+import LibP2PConformance
 import LibP2PCore
 import NIOCore
 

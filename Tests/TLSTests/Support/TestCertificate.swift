@@ -1,4 +1,5 @@
 import COpenSSL
+import LibP2PConformance
 import LibP2PCore
 @testable import LibP2PTLS
 
@@ -101,11 +102,3 @@ struct TestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-extension Array where Element == UInt8 {
-    init(hex: String) {
-        let digits = Array(hex.utf8)
-        self = stride(from: 0, to: digits.count - 1, by: 2).map { i in
-            UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16)!
-        }
-    }
-}
