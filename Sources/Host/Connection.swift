@@ -1,0 +1,90 @@
+import LibP2PCore
+import LibP2PRegistry
+import NIOCore
+
+/// An established connection: who the peer is, what was negotiated, where it
+/// comes from, and its muxed session. The host drives the session (its `run()`,
+/// the inbound streams, identify) for as long as the connection lives; callers
+/// open streams on it.
+public final class Connection: Sendable {
+    public enum Direction: String, Sendable {
+        case inbound
+        case outbound
+    }
+
+    public let direction: Direction
+    public let remotePeer: PeerID
+    public let remotePublicKey: PublicKey
+    /// The negotiated protocol IDs (`/noise`, `/yamux/1.0.0`).
+    public let securityID: String
+    public let muxerID: String
+    public let localAddress: Multiaddr
+    /// The peer's address as seen from here (what identify reports as observed).
+    public let remoteAddress: Multiaddr
+
+    let session: any MuxedConnection
+    private let identifyRequested = Latch<Void>()
+    private let identifyOutcome = Latch<IdentifyOutcome>()
+
+    init(direction: Direction, upgraded: UpgradedConnection, raw: any RawConnection) {
+        self.direction = direction
+        self.remotePeer = upgraded.remotePeer
+        self.remotePublicKey = upgraded.remotePublicKey
+        self.securityID = upgraded.securityID
+        self.muxerID = upgraded.muxerID
+        self.localAddress = raw.localAddress
+        self.remoteAddress = raw.remoteAddress
+        self.session = upgraded.session
+    }
+
+    /// Opens a stream and negotiates `protocolID` on it. `pipelining` bytes (the
+    /// protocol's first message) go out with the proposal, saving a round trip.
+    public func newStream(_ protocolID: String, pipelining: ByteBuffer? = nil) async throws -> ProtocolStream {
+        let muxed: any MuxedStream
+        do {
+            muxed = try await session.openStream()
+        } catch {
+            throw HostError.streamOpenFailed(underlying: error)
+        }
+        do {
+            let (agreed, negotiated) = try await Multistream.selectOutbound(
+                muxed, protocols: [protocolID], pipelining: pipelining)
+            return ProtocolStream(protocolID: agreed, negotiated: negotiated, muxed: muxed)
+        } catch {
+            await muxed.reset()
+            throw HostError.negotiationFailed(protocol: protocolID, underlying: error)
+        }
+    }
+
+    /// Asks the host to identify the peer now, if it has not yet (a dialer that
+    /// deferred it keeps it off a measured path this way). Idempotent.
+    public func startIdentify() {
+        identifyRequested.set(())
+    }
+
+    /// What identify found, once it is done (`nil` if the waiting task is
+    /// cancelled or the connection ends before identify was started).
+    public func identified() async -> IdentifyOutcome? {
+        await identifyOutcome.wait()
+    }
+
+    /// The identify outcome if it is already known.
+    public var identifyResult: IdentifyOutcome? { identifyOutcome.current }
+
+    /// Closes the muxed session (and the connection below it).
+    public func close() async {
+        await session.close()
+    }
+
+    // The host's side of identify.
+    func waitForIdentifyRequest() async -> Bool { await identifyRequested.wait() != nil }
+    func recordIdentify(_ outcome: IdentifyOutcome) { identifyOutcome.set(outcome) }
+}
+
+/// The result of asking a peer for its identify record.
+public enum IdentifyOutcome: Sendable {
+    case identified(PeerIdentify)
+    /// The peer answered `na` to `/ipfs/id/1.0.0`.
+    case notSupported
+    case failed(String)
+}
