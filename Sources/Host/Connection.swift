@@ -1,5 +1,7 @@
 import LibP2PCore
 import LibP2PRegistry
+import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// An established connection: who the peer is, what was negotiated, where it
@@ -23,10 +25,16 @@ public final class Connection: Sendable {
     public let remoteAddress: Multiaddr
 
     let session: any MuxedConnection
-    private let identifyRequested = Latch<Void>()
+    let identifyTimeout: Duration
+    let logger: Logger
+    private let identifyTrigger = Latch<Void>()
+    private let identifyStarted = NIOLockedValueBox(false)
     private let identifyOutcome = Latch<IdentifyOutcome>()
 
-    init(direction: Direction, upgraded: UpgradedConnection, raw: any RawConnection) {
+    init(
+        direction: Direction, upgraded: UpgradedConnection, raw: any RawConnection, identifyTimeout: Duration,
+        logger: Logger
+    ) {
         self.direction = direction
         self.remotePeer = upgraded.remotePeer
         self.remotePublicKey = upgraded.remotePublicKey
@@ -35,6 +43,8 @@ public final class Connection: Sendable {
         self.localAddress = raw.localAddress
         self.remoteAddress = raw.remoteAddress
         self.session = upgraded.session
+        self.identifyTimeout = identifyTimeout
+        self.logger = logger
     }
 
     /// Opens a stream and negotiates `protocolID` on it. `pipelining` bytes (the
@@ -56,14 +66,24 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Asks the host to identify the peer now, if it has not yet (a dialer that
-    /// deferred it keeps it off a measured path this way). Idempotent.
-    public func startIdentify() {
-        identifyRequested.set(())
+    /// Asks the peer for identify (`/ipfs/id/1.0.0`), bounded in size (4 KiB) and
+    /// time, records the outcome and logs it; a peer that answers `na` is fine.
+    /// Runs the exchange once: a second caller gets the first one's outcome.
+    @discardableResult
+    public func identify() async -> IdentifyOutcome {
+        let first = identifyStarted.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return await identifyOutcome.wait() ?? .failed("cancelled") }
+        let outcome = await exchangeIdentify()
+        identifyOutcome.set(outcome)
+        log(outcome)
+        return outcome
     }
 
     /// What identify found, once it is done (`nil` if the waiting task is
-    /// cancelled or the connection ends before identify was started).
+    /// cancelled first).
     public func identified() async -> IdentifyOutcome? {
         await identifyOutcome.wait()
     }
@@ -76,9 +96,12 @@ public final class Connection: Sendable {
         await session.close()
     }
 
-    // The host's side of identify.
-    func waitForIdentifyRequest() async -> Bool { await identifyRequested.wait() != nil }
-    func recordIdentify(_ outcome: IdentifyOutcome) { identifyOutcome.set(outcome) }
+    /// Wakes `identified()` waiters when the connection ends without identify.
+    func endIdentify() { identifyOutcome.set(.failed("the connection ended before identify")) }
+
+    // The host's `.afterFirstStream` trigger.
+    func triggerIdentify() { identifyTrigger.set(()) }
+    func waitForIdentifyTrigger() async -> Bool { await identifyTrigger.wait() != nil }
 }
 
 /// The result of asking a peer for its identify record.

@@ -9,18 +9,22 @@ import NIOConcurrencyHelpers
 /// connection.
 extension Host {
     /// Drives `connection` while `body` runs on it, then closes it.
-    func drive<T>(_ connection: Connection, _ body: (Connection) async throws -> T) async throws -> T {
+    func drive<T>(
+        _ connection: Connection, identify: IdentifyStart, _ body: (Connection) async throws -> T
+    ) async throws -> T {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await connection.session.run() }
-            group.addTask { await self.serveInboundStreams(of: connection) }
-            group.addTask { await self.identify(connection) }
+            group.addTask { await self.serveInboundStreams(of: connection, identifyAfterFirst: identify.afterFirstStream) }
+            if identify != .manual { group.addTask { await self.identify(connection, when: identify) } }
             do {
                 let result = try await body(connection)
                 await connection.close()
+                connection.endIdentify()
                 group.cancelAll()
                 return result
             } catch {
                 await connection.close()
+                connection.endIdentify()
                 group.cancelAll()
                 throw error
             }
@@ -29,10 +33,10 @@ extension Host {
 
     /// Drives an accepted connection until the peer goes away or the task is cancelled.
     func serveUntilClosed(_ connection: Connection) async {
-        connection.startIdentify()
+        let identify = inboundIdentify
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.serveInboundStreams(of: connection) }
-            group.addTask { await self.identify(connection) }
+            group.addTask { await self.serveInboundStreams(of: connection, identifyAfterFirst: identify.afterFirstStream) }
+            group.addTask { await self.identify(connection, when: identify) }
             do {
                 // Ends when the peer goes away, or on cancellation (the transport's
                 // reads honour it).
@@ -41,11 +45,14 @@ extension Host {
                 logger.debug("connection ended", metadata: ["from": "\(connection.remoteAddress)", "error": "\(error)"])
             }
             await connection.close()
+            connection.endIdentify()
             group.cancelAll()
         }
     }
 
-    private func serveInboundStreams(of connection: Connection) async {
+    /// Serves inbound streams; with `identifyAfterFirst`, identify starts once the
+    /// first of them has been served.
+    private func serveInboundStreams(of connection: Connection, identifyAfterFirst: Bool) async {
         let active = NIOLockedValueBox(0)
         let cap = limits.maxInboundStreamsPerConnection
         await withDiscardingTaskGroup { group in
@@ -63,6 +70,7 @@ extension Host {
                 group.addTask {
                     await self.handleInbound(stream, on: connection)
                     active.withLockedValue { $0 -= 1 }
+                    if identifyAfterFirst { connection.triggerIdentify() }
                 }
             }
             group.cancelAll()
@@ -89,51 +97,26 @@ extension Host {
         await stream.close()
     }
 
-    /// Asks the peer for identify once the connection says so, bounded in size and
-    /// time; records the outcome on the connection and logs it. A peer that answers
-    /// `na` is fine.
-    private func identify(_ connection: Connection) async {
-        guard await connection.waitForIdentifyRequest() else {
-            connection.recordIdentify(.failed("the connection ended before identify"))
+    /// Runs identify on the connection when `start` says: at once, or once the
+    /// peer's first stream is served (or the delay passes). `.manual` adds no task.
+    private func identify(_ connection: Connection, when start: IdentifyStart) async {
+        switch start {
+        case .manual:
             return
-        }
-        let outcome: IdentifyOutcome
-        do {
-            let info = try await withDeadline(limits.identifyTimeout, "identify") {
-                let stream = try await connection.newStream(IdentifyProtocol.id)
-                do {
-                    let info = try await IdentifyProtocol.read(from: stream)
-                    await stream.close()
-                    return info
-                } catch {
-                    await stream.reset()
-                    throw error
+        case .onConnect:
+            break
+        case .afterFirstStream(let delay):
+            let triggered = await withTaskGroup(of: Void.self) { timer in
+                timer.addTask {
+                    try? await Task.sleep(for: delay)
+                    if !Task.isCancelled { connection.triggerIdentify() }
                 }
+                let triggered = await connection.waitForIdentifyTrigger()
+                timer.cancelAll()
+                return triggered
             }
-            if let key = info.publicKey, key.peerID != connection.remotePeer {
-                outcome = .failed("identify names key \(key.peerID), not the connected peer")
-            } else {
-                outcome = .identified(info)
-            }
-        } catch HostError.negotiationFailed(_, let underlying) where underlying is MultistreamError {
-            outcome = .notSupported
-        } catch {
-            outcome = .failed("\(error)")
+            guard triggered else { return }
         }
-        connection.recordIdentify(outcome)
-        switch outcome {
-        case .identified(let info):
-            logger.info(
-                "identified",
-                metadata: [
-                    "remote": "\(connection.remotePeer)", "agent": "\(info.agentVersion)",
-                    "protocols": "\(info.protocols.joined(separator: ","))",
-                    "observed": "\(info.observedAddress.map { "\($0)" } ?? "none")",
-                ])
-        case .notSupported:
-            logger.info("the peer does not serve identify", metadata: ["remote": "\(connection.remotePeer)"])
-        case .failed(let why):
-            logger.info("identify failed", metadata: ["remote": "\(connection.remotePeer)", "error": "\(why)"])
-        }
+        _ = await connection.identify()
     }
 }

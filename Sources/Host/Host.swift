@@ -25,6 +25,8 @@ public final class Host: Sendable {
     public let transports: [any Transport]
     public let upgrader: Upgrader
     public let limits: ConnectionLimits
+    /// When accepted connections ask their peer for identify.
+    public let inboundIdentify: IdentifyStart
     let logger: Logger
     private let handlers = NIOLockedValueBox<[(id: String, handler: StreamHandler)]>([])
     private let listening = NIOLockedValueBox<[Multiaddr]>([])
@@ -33,12 +35,14 @@ public final class Host: Sendable {
     /// (TLS makes its certificate), so none of it lands in a handshake.
     public init(
         transports: [any Transport], upgrader: Upgrader, limits: ConnectionLimits = ConnectionLimits(),
+        inboundIdentify: IdentifyStart = .afterFirstStream(orAfter: .milliseconds(500)),
         logger: Logger = Logger(label: "libp2p.host")
     ) throws {
         try upgrader.prepare()
         self.transports = transports
         self.upgrader = upgrader
         self.limits = limits
+        self.inboundIdentify = inboundIdentify
         var logger = logger
         logger[metadataKey: "peer"] = "\(upgrader.localPeer)"
         self.logger = logger
@@ -54,9 +58,11 @@ public final class Host: Sendable {
 
     public convenience init(
         transport: any Transport, upgrader: Upgrader, limits: ConnectionLimits = ConnectionLimits(),
+        inboundIdentify: IdentifyStart = .afterFirstStream(orAfter: .milliseconds(500)),
         logger: Logger = Logger(label: "libp2p.host")
     ) throws {
-        try self.init(transports: [transport], upgrader: upgrader, limits: limits, logger: logger)
+        try self.init(
+            transports: [transport], upgrader: upgrader, limits: limits, inboundIdentify: inboundIdentify, logger: logger)
     }
 
     /// The identity is the upgrader's: one key, bound once.
@@ -103,16 +109,15 @@ public final class Host: Sendable {
     /// and runs `body` on the connection while the host drives it; closes the
     /// connection when `body` returns or throws.
     ///
-    /// `identify: .whenStarted` defers asking the peer for identify until the
-    /// body calls `connection.startIdentify()` (keeping it off a measured path).
+    /// `identify: .manual` leaves asking the peer for identify to the body
+    /// (`connection.identify()`), e.g. after a measurement.
     public func withConnection<T>(
         to address: Multiaddr, identify: IdentifyStart = .onConnect, _ body: (Connection) async throws -> T
     ) async throws -> T {
         let transport = try transport(for: address)
         return try await withTaskExecutorPreference(transport.preferredTaskExecutor) {
             let connection = try await connect(address, over: transport)
-            if identify == .onConnect { connection.startIdentify() }
-            return try await drive(connection, body)
+            return try await drive(connection, identify: identify, body)
         }
     }
 
@@ -138,7 +143,8 @@ public final class Host: Sendable {
                 "connect": "\(connected - start)", "upgrade": "\(clock.now - connected)",
                 "security": "\(upgraded.securityID)", "muxer": "\(upgraded.muxerID)",
             ])
-        return Connection(direction: .outbound, upgraded: upgraded, raw: raw)
+        return Connection(
+            direction: .outbound, upgraded: upgraded, raw: raw, identifyTimeout: limits.identifyTimeout, logger: logger)
     }
 
     // MARK: Listening
@@ -159,10 +165,19 @@ public final class Host: Sendable {
     }
 }
 
-/// When a dialed connection asks the peer for identify.
-public enum IdentifyStart: Sendable {
+/// When the host asks a connection's peer for identify.
+public enum IdentifyStart: Sendable, Equatable {
     /// As soon as the connection is up (what go, rust and py do).
     case onConnect
-    /// When the caller calls `Connection.startIdentify()`.
-    case whenStarted
+    /// When the caller calls `Connection.identify()` (no task waits for it).
+    case manual
+    /// Once the peer's first stream has been served, or after the delay if it
+    /// opens none sooner: the peer's first request (a dialer's measured ping)
+    /// never shares the connection with identify traffic. Our listener's default.
+    case afterFirstStream(orAfter: Duration)
+
+    var afterFirstStream: Bool {
+        if case .afterFirstStream = self { return true }
+        return false
+    }
 }

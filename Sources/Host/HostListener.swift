@@ -74,7 +74,9 @@ public final class HostListener: Sendable {
             await raw.close()
             return
         }
-        let connection = Connection(direction: .inbound, upgraded: upgraded, raw: raw)
+        let connection = Connection(
+            direction: .inbound, upgraded: upgraded, raw: raw, identifyTimeout: host.limits.identifyTimeout,
+            logger: host.logger)
         switch table.promote(id, to: connection) {
         case .established:
             break

@@ -19,7 +19,7 @@ enum DialerRole {
         let start = clock.now
         do {
             // Identify waits until both figures are taken: it must not cost them.
-            return try await host.withConnection(to: address, identify: .whenStarted) { connection in
+            return try await host.withConnection(to: address, identify: .manual) { connection in
                 // The first ping rides with the ping protocol's proposal: one round
                 // trip for negotiation and ping together.
                 var pinger = try await Pinger.start(on: connection)
@@ -28,8 +28,7 @@ enum DialerRole {
                 await pinger.close()
                 let result = InteropResult(
                     handshakePlusOneRTTMillis: handshakePlusOneRTT.milliseconds, pingRTTMillis: rtt.milliseconds)
-                connection.startIdentify()
-                _ = await connection.identified()
+                await connection.identify()
                 // Logged after the measurement, so that writing it costs the timings nothing.
                 logger.info(
                     "pinged",

@@ -57,15 +57,14 @@ struct HostIdentifyTests {
         let dialerHost = try TestHosts.host(TestHosts.noiseYamux)
         let outcome = try await TestHosts.serving(listenerHost) { _, address in
             try await withDeadline(.seconds(20), "identify") {
-                try await dialerHost.withConnection(to: address, identify: .whenStarted) { connection in
+                try await dialerHost.withConnection(to: address, identify: .manual) { connection in
                     var pinger = try await Pinger.start(on: connection)
                     _ = try await pinger.ping()
-                    connection.startIdentify()
-                    return await connection.identified()
+                    return await connection.identify()
                 }
             }
         }
-        guard case .notSupported? = outcome else {
+        guard case .notSupported = outcome else {
             Issue.record("expected notSupported, got \(String(describing: outcome))")
             return
         }
