@@ -17,6 +17,8 @@ let package = Package(
     products: [
         .executable(name: "libp2p-interop", targets: ["libp2p-interop"]),
         .library(name: "LibP2PRegistry", targets: ["LibP2PRegistry"]),
+        .library(name: "LibP2PHost", targets: ["LibP2PHost"]),
+        .library(name: "LibP2PBuiltins", targets: ["LibP2PBuiltins"]),
         .library(name: "LibP2PConformance", targets: ["LibP2PConformance"]),
     ],
     dependencies: [
@@ -76,21 +78,42 @@ let package = Package(
         .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
         .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
-        // The interop runner: env-var contract, Redis rendezvous, ping, results.
+        // The list of built-in plugins, in one place: `Registry.builtin()`. Plugins never import it.
+        .target(
+            name: "LibP2PBuiltins",
+            dependencies: ["LibP2PRegistry", "LibP2PTCP", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex"],
+            path: "Sources/Builtins"),
+        // A libp2p host any Swift program can use: dial/listen by multiaddr, protocol
+        // handlers by ID, ping and identify. No Redis, no env vars.
+        .target(
+            name: "LibP2PHost",
+            dependencies: [
+                "LibP2PCore", "LibP2PRegistry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/Host", exclude: ["README.md"]),
+        // The interop harnesses' contract: env vars, Redis rendezvous, the two roles, results.
         .target(
             name: "InteropRunner",
             dependencies: [
-                "LibP2PCore", "LibP2PRegistry", "CHiredis",
-                "LibP2PTCP", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex",
+                "LibP2PCore", "LibP2PRegistry", "LibP2PHost", "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Runner", exclude: ["README.md"]),
+        // The local interop matrix (a dev tool): child processes, a private Redis, reports.
+        .target(
+            name: "InteropMatrix",
+            dependencies: ["InteropRunner", "LibP2PRegistry"],
+            path: "Sources/Matrix", exclude: ["README.md"]),
         .executableTarget(
             name: "libp2p-interop",
             dependencies: [
-                "InteropRunner",
+                "InteropRunner", "InteropMatrix", "LibP2PBuiltins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
@@ -113,13 +136,21 @@ let package = Package(
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
-        .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
+        .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "InteropMatrix", "LibP2PBuiltins", "LibP2PConformance"]),
+        // The host over real TCP: handlers, one-ping listeners, connection limits.
+        .testTarget(
+            name: "HostTests",
+            dependencies: ["LibP2PHost", "LibP2PBuiltins", "LibP2PCore", "LibP2PRegistry", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "MatrixTests", dependencies: ["InteropMatrix", "InteropRunner"]),
         .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "LibP2PConformance", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(
             name: "InteropTests",
-            dependencies: ["InteropRunner", "LibP2PRegistry", "LibP2PCore", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: [
+                "InteropRunner", "InteropMatrix", "LibP2PHost", "LibP2PBuiltins", "LibP2PRegistry", "LibP2PCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

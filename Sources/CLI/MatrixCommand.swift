@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import InteropMatrix
 import InteropRunner
+import LibP2PBuiltins
 import LibP2PRegistry
 
 /// `libp2p-interop matrix`: every combination of the known implementations, both

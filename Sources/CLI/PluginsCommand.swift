@@ -1,5 +1,6 @@
 import ArgumentParser
 import InteropRunner
+import LibP2PBuiltins
 import LibP2PRegistry
 
 /// `libp2p-interop plugins`: what this build registers, in preference order, as

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InteropRunner
+import LibP2PBuiltins
 import LibP2PRegistry
 import Logging
 
@@ -9,7 +10,8 @@ import Logging
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Play the dialer or listener of one interop test, configured by env vars (see INTEROP.md).")
+        abstract: "Play the dialer or listener of one interop test, configured by env vars.",
+        discussion: "The env-var contract (test-plans and unified-testing names) is in README.md, section \"Running the binary the way the harnesses do\".")
 
     func run() async throws {
         let config: InteropConfig

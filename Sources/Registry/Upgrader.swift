@@ -36,7 +36,7 @@ public struct Upgrader: Sendable {
             let (muxer, muxStream) = try await chooseMuxer(over: secure, role: .initiator)
             return UpgradedConnection(
                 secure: secure, securityID: securityID, muxerID: muxer.protocolID,
-                connection: muxer.makeSession(over: muxStream, role: .initiator))
+                session: muxer.makeSession(over: muxStream, role: .initiator))
         }
     }
 
@@ -53,7 +53,7 @@ public struct Upgrader: Sendable {
             let (muxer, muxStream) = try await chooseMuxer(over: secure, role: .responder)
             return UpgradedConnection(
                 secure: secure, securityID: securityID, muxerID: muxer.protocolID,
-                connection: muxer.makeSession(over: muxStream, role: .responder))
+                session: muxer.makeSession(over: muxStream, role: .responder))
         }
     }
 
@@ -94,12 +94,12 @@ public struct Upgrader: Sendable {
 }
 
 /// A connection after the upgrade: who the peer is, what was negotiated, and the
-/// muxed session (whose `run()` the caller must drive).
+/// muxed session (whose `run()` the caller must drive; `LibP2PHost` does).
 public struct UpgradedConnection: Sendable {
     public let secure: any SecureChannel
     public let securityID: String
     public let muxerID: String
-    public let connection: any MuxedConnection
+    public let session: any MuxedConnection
 
     public var remotePeer: PeerID { secure.remotePeer }
     public var remotePublicKey: PublicKey { secure.remotePublicKey }

@@ -1,13 +1,7 @@
-/// The interop harness's env-var contract, in both forms: the classic test-plans
-/// names (`transport`, `security`, `is_dialer`, …, result as one JSON line) and the
-/// unified-testing names (`TRANSPORT`, `SECURE_CHANNEL`, `IS_DIALER`, …, `TEST_KEY`,
-/// result as a YAML block). Upper-case names win; lower-case ones are the fallback.
+/// The interop harness's env-var contract, in both forms (`ContractForm`): read
+/// from an environment by the binary, written into one by the local matrix, both
+/// through the one table of names in `InteropVariable`.
 public struct InteropConfig: Sendable, Equatable {
-    public enum Form: Sendable, Equatable {
-        case classic
-        case unified(testKey: String)
-    }
-
     public var transport: String
     public var security: String
     public var muxer: String
@@ -16,20 +10,28 @@ public struct InteropConfig: Sendable, Equatable {
     public var redisAddress: String
     public var timeout: Duration
     public var debug: Bool
-    public var form: Form
+    /// unified-testing's per-test key; its presence selects the unified form.
+    public var testKey: String?
+
+    public var form: ContractForm { testKey == nil ? .classic : .unified }
 
     /// The Redis list where the listener publishes its address.
     public var redisKey: String {
-        switch form {
-        case .classic: return "listenerAddr"
-        case .unified(let key): return "\(key)_listener_multiaddr"
-        }
+        testKey.map { "\($0)_listener_multiaddr" } ?? "listenerAddr"
+    }
+
+    public static let defaultListenIP = "0.0.0.0"
+    public static let defaultTimeout = Duration.seconds(180)
+
+    /// The harnesses' Redis host: `redis` in test-plans, `transport-redis` in unified-testing.
+    public static func defaultRedisAddress(for form: ContractForm) -> String {
+        form == .classic ? "redis:6379" : "transport-redis:6379"
     }
 
     public init(
         transport: String, security: String, muxer: String, isDialer: Bool,
-        listenIP: String = "0.0.0.0", redisAddress: String, timeout: Duration = .seconds(180),
-        debug: Bool = false, form: Form = .classic
+        listenIP: String = defaultListenIP, redisAddress: String, timeout: Duration = defaultTimeout,
+        debug: Bool = false, testKey: String? = nil
     ) {
         self.transport = transport
         self.security = security
@@ -39,45 +41,34 @@ public struct InteropConfig: Sendable, Equatable {
         self.redisAddress = redisAddress
         self.timeout = timeout
         self.debug = debug
-        self.form = form
+        self.testKey = testKey
     }
 
     /// Reads the contract from an environment, reporting every missing or bad
     /// variable at once.
     public init(environment env: [String: String]) throws {
-        func value(_ names: String...) -> String? {
-            for name in names {
-                if let v = env[name]?.trimmingWhitespace(), !v.isEmpty { return v }
-            }
-            return nil
-        }
         var problems: [String] = []
-        func required(_ names: String...) -> String {
-            for name in names {
-                if let v = env[name]?.trimmingWhitespace(), !v.isEmpty { return v }
-            }
-            problems.append("\(names.joined(separator: " or ")) is not set")
+        func required(_ variable: InteropVariable) -> String {
+            if let v = variable.value(in: env) { return v }
+            problems.append("\(variable.spelled) is not set")
             return ""
         }
 
-        let transport = required("TRANSPORT", "transport")
-        let security = required("SECURE_CHANNEL", "security")
-        let muxer = required("MUXER", "muxer")
-        let dialerText = required("IS_DIALER", "is_dialer")
+        let transport = required(.transport)
+        let security = required(.security)
+        let muxer = required(.muxer)
+        let dialerText = required(.isDialer)
         var isDialer = false
         switch dialerText.lowercased() {
         case "true": isDialer = true
         case "false", "": isDialer = false
-        default: problems.append("IS_DIALER/is_dialer must be 'true' or 'false', got '\(dialerText)'")
+        default: problems.append("\(InteropVariable.isDialer.spelled) must be 'true' or 'false', got '\(dialerText)'")
         }
 
-        let testKey = value("TEST_KEY")
-        let form: Form = testKey.map { .unified(testKey: $0) } ?? .classic
-        let redisDefault = testKey == nil ? "redis:6379" : "transport-redis:6379"
-
-        var timeout = Duration.seconds(180)
-        if let text = value("TEST_TIMEOUT_SECS", "test_timeout_seconds", "test_timeout_secs") {
-            if let seconds = Double(text), seconds > 0 {
+        let testKey = InteropVariable.testKey.value(in: env)
+        var timeout = Self.defaultTimeout
+        if let text = InteropVariable.timeout.value(in: env) {
+            if let seconds = Double(text), seconds > 0, seconds.isFinite {
                 timeout = .milliseconds(Int64(seconds * 1000))
             } else {
                 problems.append("the test timeout must be a positive number of seconds, got '\(text)'")
@@ -87,24 +78,36 @@ public struct InteropConfig: Sendable, Equatable {
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         self.init(
             transport: transport, security: security, muxer: muxer, isDialer: isDialer,
-            listenIP: value("LISTENER_IP", "ip") ?? "0.0.0.0",
-            redisAddress: value("REDIS_ADDR", "redis_addr") ?? redisDefault,
+            listenIP: InteropVariable.listenerIP.value(in: env) ?? Self.defaultListenIP,
+            redisAddress: InteropVariable.redisAddress.value(in: env)
+                ?? Self.defaultRedisAddress(for: testKey == nil ? .classic : .unified),
             timeout: timeout,
-            debug: ["true", "1", "yes"].contains((value("DEBUG", "debug") ?? "").lowercased()),
-            form: form)
+            debug: ["true", "1", "yes"].contains((InteropVariable.debug.value(in: env) ?? "").lowercased()),
+            testKey: testKey)
+    }
+
+    /// The environment that expresses this configuration in its form, for starting
+    /// a peer (the inverse of `init(environment:)`). The timeout is written in whole
+    /// seconds, rounded up.
+    public func environment() -> [String: String] {
+        var env: [String: String] = [:]
+        func put(_ variable: InteropVariable, _ value: String) {
+            if let name = variable.name(in: form) { env[name] = value }
+        }
+        put(.transport, transport)
+        put(.security, security)
+        put(.muxer, muxer)
+        put(.isDialer, isDialer ? "true" : "false")
+        put(.listenerIP, listenIP)
+        put(.redisAddress, redisAddress)
+        put(.timeout, "\(max(1, Int((timeout.milliseconds / 1000).rounded(.up))))")
+        if debug { put(.debug, "true") }
+        if let testKey { put(.testKey, testKey) }
+        return env
     }
 }
 
 public struct ConfigError: Error, CustomStringConvertible {
     public let problems: [String]
     public var description: String { "bad configuration: " + problems.joined(separator: "; ") }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
 }

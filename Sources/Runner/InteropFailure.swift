@@ -1,3 +1,6 @@
+import LibP2PHost
+import LibP2PRegistry
+
 /// A failed run, naming the phase that failed; the CLI prints it as one line on
 /// stderr and exits non-zero.
 public struct InteropFailure: Error, CustomStringConvertible {
@@ -21,4 +24,22 @@ public struct InteropFailure: Error, CustomStringConvertible {
     }
 
     public var description: String { "\(phase.rawValue) failed: \(reason)" }
+}
+
+extension InteropFailure {
+    /// The phase a host error belongs to, for the one-line report.
+    init(_ error: HostError) {
+        switch error {
+        case .unsupportedAddress, .connectFailed:
+            self.init(.dial, "\(error)")
+        case .upgradeFailed(let upgrade):
+            self.init(upgrade.phase == .security ? .security : .muxer, "\(upgrade.underlying)")
+        case .listenFailed:
+            self.init(.listen, "\(error)")
+        case .streamOpenFailed:
+            self.init(.muxer, "\(error)")
+        case .negotiationFailed:
+            self.init(.ping, "\(error)")
+        }
+    }
 }

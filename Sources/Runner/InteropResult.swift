@@ -1,8 +1,12 @@
+import Foundation
+
 /// What the dialer measured, and how each harness wants it printed on stdout.
 public struct InteropResult: Sendable, Equatable {
     /// From just before dialing to the first pong, in milliseconds.
     public var handshakePlusOneRTTMillis: Double
-    /// A later ping's round trip on the same connection, in milliseconds.
+    /// A later ping's round trip on the same connection, in milliseconds: on the
+    /// same stream, or on a fresh, already negotiated one when the listener answers
+    /// one ping per stream.
     public var pingRTTMillis: Double
 
     public init(handshakePlusOneRTTMillis: Double, pingRTTMillis: Double) {
@@ -25,19 +29,46 @@ public struct InteropResult: Sendable, Equatable {
         """
     }
 
-    public func rendered(for form: InteropConfig.Form) -> String {
+    public func rendered(for form: ContractForm) -> String {
         switch form {
         case .classic: return classicJSON
         case .unified: return unifiedYAML
         }
     }
 
-    static func format(_ millis: Double) -> String {
+    /// Milliseconds with three decimals, as both result forms print them.
+    public static func format(_ millis: Double) -> String {
         let thousandths = (millis * 1000).rounded()
         let whole = Int(thousandths) / 1000
         let fraction = Int(thousandths) % 1000
         let padded = String(fraction)
         return "\(whole)." + String(repeating: "0", count: 3 - padded.count) + padded
+    }
+}
+
+extension InteropResult {
+    /// Parses either output form: the unified YAML block or the classic JSON object.
+    public init?(parsing text: String) {
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, let v = Double(parts[1].trimmingCharacters(in: .whitespaces)) {
+                values[parts[0].trimmingCharacters(in: .whitespaces)] = v
+            }
+        }
+        if let hs = values["handshake_plus_one_rtt"], let rtt = values["ping_rtt"] {
+            self.init(handshakePlusOneRTTMillis: hs, pingRTTMillis: rtt)
+            return
+        }
+        for line in text.split(separator: "\n") where line.hasPrefix("{") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let hs = (object["handshakePlusOneRTTMillis"] as? NSNumber)?.doubleValue,
+                let rtt = (object["pingRTTMilllis"] as? NSNumber)?.doubleValue
+            else { continue }
+            self.init(handshakePlusOneRTTMillis: hs, pingRTTMillis: rtt)
+            return
+        }
+        return nil
     }
 }
 

@@ -1,5 +1,7 @@
 import Foundation
 import InteropRunner
+import LibP2PHost
+import LibP2PBuiltins
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
@@ -36,8 +38,8 @@ struct CombinationTests {
                     #expect(upgraded.muxerID == muxerID)
                     #expect(upgraded.securityID == securityID)
                     try await withThrowingTaskGroup(of: Void.self) { inner in
-                        inner.addTask { try await upgraded.connection.run() }
-                        while let stream = try await upgraded.connection.acceptStream() {
+                        inner.addTask { try await upgraded.session.run() }
+                        while let stream = try await upgraded.session.acceptStream() {
                             inner.addTask {
                                 while let chunk = try await stream.read() { try await stream.write(chunk) }
                                 try await stream.closeWrite()
@@ -54,9 +56,9 @@ struct CombinationTests {
                     #expect(upgraded.remotePublicKey == listenerKey.publicKey)
                     #expect(upgraded.muxerID == muxerID)
                     try await withThrowingTaskGroup(of: Void.self) { inner in
-                        inner.addTask { try await upgraded.connection.run() }
+                        inner.addTask { try await upgraded.session.run() }
                         for index in 0..<3 {
-                            let stream = try await upgraded.connection.openStream()
+                            let stream = try await upgraded.session.openStream()
                             let payload = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
                             async let echoed: [UInt8] = {
                                 var all: [UInt8] = []
@@ -68,7 +70,7 @@ struct CombinationTests {
                             #expect(try await echoed == payload, "stream \(index) of \(combination)")
                             await stream.close()
                         }
-                        await upgraded.connection.close()
+                        await upgraded.session.close()
                         try await inner.waitForAll()
                     }
                 }

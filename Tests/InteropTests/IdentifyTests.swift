@@ -1,5 +1,7 @@
 import Foundation
 import InteropRunner
+import LibP2PHost
+import InteropMatrix
 import LibP2PCore
 import LibP2PRegistry
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import InteropRunner
+import InteropMatrix
 import Testing
 
 /// The `matrix` command as a user runs it: a failing combination is reported as
@@ -58,12 +59,10 @@ struct MatrixTests {
         #expect(logs.filter { $0.hasSuffix(".log") }.count == 3)
     }
 
-    @Test("Swift x Swift over a veth pair between two network namespaces")
+    @Test(
+        "Swift x Swift over a veth pair between two network namespaces",
+        .enabled(if: NetworkNamespaces.isSupported, "network namespaces need root and iproute2 (`ip`)"))
     func separateNetworks() async throws {
-        guard NetworkNamespaces.isSupported else {
-            print("skipped: network namespaces need root and iproute2 (`ip`)")
-            return
-        }
         let run = try await matrix(["--netns", "--impl", "swift-v0.1", "--security", "noise", "--muxer", "yamux"])
         #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
         #expect(run.stderr.contains("network namespaces: listener 10.199."))

@@ -1,5 +1,7 @@
 import Foundation
 import InteropRunner
+import LibP2PBuiltins
+import InteropMatrix
 import LibP2PRegistry
 import Testing
 
@@ -48,5 +50,25 @@ struct PyInteropTests {
         #expect(outcome.passed, "\(test.name): \(outcome.reason ?? "")\n\(outcome.log)")
         // The Swift side logged the py peer's secp256k1 peer ID.
         #expect(outcome.log.contains("peer=16Uiu2"), "no secp256k1 peer ID in the log:\n\(outcome.log)")
+    }
+}
+
+/// Issue 14: a listener that answers one ping per stream and closes it (nim's
+/// behaviour, allowed by the spec). The py peer does so with `PY_PING_ONCE=1`;
+/// our dialer must pass against it in every combination.
+@Suite("Swift dialer x one-ping py listener", .serialized)
+struct OnePingListenerTests {
+    @Test("Swift dials a py listener that answers one ping per stream", arguments: PyInteropTests.combinations)
+    func onePing(combination: Combination) async throws {
+        let python = try #require(Peers.pythonCommand, Comment(rawValue: Peers.missingPython))
+        let redis = try await RedisServer.start()
+        var runner = PairRunner(redisAddress: redis.address, timeout: .seconds(45), logDirectory: Peers.logDirectory("ping-once"))
+        runner.listenerEnvironment = ["PY_PING_ONCE": "1"]
+        let test = PairTest(dialer: "swift", listener: "py-ping-once", combination: combination)
+        let outcome = await runner.run(test, listenerCommand: python, dialerCommand: Peers.swiftCommand)
+        await redis.stop()
+        #expect(outcome.passed, "\(test.name): \(outcome.reason ?? "")\n\(outcome.log)")
+        // The second ping needed a stream of its own.
+        #expect(outcome.log.contains("pingStreams=2"), "log:\n\(outcome.log)")
     }
 }

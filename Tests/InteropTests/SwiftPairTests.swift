@@ -1,5 +1,7 @@
 import Foundation
 import InteropRunner
+import LibP2PBuiltins
+import InteropMatrix
 import LibP2PRegistry
 import Testing
 

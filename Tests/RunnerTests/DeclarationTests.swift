@@ -1,5 +1,6 @@
 import Foundation
 import InteropRunner
+import LibP2PBuiltins
 import LibP2PRegistry
 import Testing
 

@@ -83,3 +83,32 @@ struct InteropResultTests {
         #expect(r.classicJSON.contains("\"handshakePlusOneRTTMillis\": \(text),"))
     }
 }
+
+/// One table of names serves reading and writing: what the matrix writes for a
+/// peer is what the binary reads back, in both forms.
+@Suite("Env-var contract, written")
+struct InteropEnvironmentTests {
+    static let base = InteropConfig(
+        transport: "tcp", security: "tls", muxer: "mplex", isDialer: true, listenIP: "127.0.0.1",
+        redisAddress: "127.0.0.1:7000", timeout: .seconds(30))
+
+    @Test("unified: upper-case names with TEST_KEY, read back unchanged")
+    func unified() throws {
+        var config = Self.base
+        config.testKey = "k1"
+        let env = config.environment()
+        #expect(env["TRANSPORT"] == "tcp" && env["SECURE_CHANNEL"] == "tls" && env["MUXER"] == "mplex")
+        #expect(env["IS_DIALER"] == "true" && env["TEST_KEY"] == "k1" && env["TEST_TIMEOUT_SECS"] == "30")
+        #expect(env.keys.allSatisfy { $0 == $0.uppercased() })
+        #expect(try InteropConfig(environment: env) == config)
+    }
+
+    @Test("classic: lower-case names, no TEST_KEY, read back unchanged")
+    func classic() throws {
+        let env = Self.base.environment()
+        #expect(env["security"] == "tls" && env["is_dialer"] == "true" && env["redis_addr"] == "127.0.0.1:7000")
+        #expect(env["test_timeout_seconds"] == "30" && env["ip"] == "127.0.0.1")
+        #expect(env.keys.allSatisfy { $0 == $0.lowercased() })
+        #expect(try InteropConfig(environment: env) == Self.base)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import InteropMatrix
 import Testing
 
 @testable import InteropRunner

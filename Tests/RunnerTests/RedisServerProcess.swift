@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import InteropRunner
+import InteropMatrix
 
 /// A throwaway `redis-server` on a free loopback port, for tests: no persistence,
 /// output discarded, killed by `stop()` (tests call it in a `defer`).

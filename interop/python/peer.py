@@ -107,6 +107,7 @@ class Config:
     debug: bool
     key_type: str
     report_identify: bool
+    ping_once: bool
 
     @property
     def redis_key(self) -> str:
@@ -132,6 +133,7 @@ class Config:
         debug_text = (_env("DEBUG") or "false").lower()
         key_type = (_env("PY_KEY_TYPE") or "ed25519").lower()
         report_identify = (_env("PY_REPORT_IDENTIFY") or "0").lower()
+        ping_once = (_env("PY_PING_ONCE") or "0").lower()
 
         if transport is None:
             raise _config_error("TRANSPORT/transport is not set")
@@ -173,6 +175,7 @@ class Config:
             debug=debug_text in ("1", "true", "yes"),
             key_type=key_type,
             report_identify=report_identify in ("1", "true", "yes"),
+            ping_once=ping_once in ("1", "true", "yes"),
         )
 
 
@@ -424,6 +427,25 @@ async def _report_identify_logged(host: IHost, peer_id: PeerID) -> None:
 
 
 # --------------------------------------------------------------------------
+# One ping per stream (PY_PING_ONCE=1)
+# --------------------------------------------------------------------------
+
+
+async def ping_once_handler(stream: INetStream) -> None:
+    """Answer one ping, then close the stream, as nim-libp2p's listener does.
+
+    The ping spec lets a listener stop after one echo; a dialer must cope.
+    """
+    try:
+        payload = await read_exactly(stream, PING_LENGTH)
+        await stream.write(payload)
+    except Exception as error:  # a broken stream ends this handler only
+        log.debug("one-ping handler: %s", error)
+    finally:
+        await stream.close()
+
+
+# --------------------------------------------------------------------------
 # Roles
 # --------------------------------------------------------------------------
 
@@ -431,6 +453,8 @@ async def _report_identify_logged(host: IHost, peer_id: PeerID) -> None:
 async def run_listener(cfg: Config, deadline: float, progress: Progress) -> None:
     progress.enter("listen")
     host = build_host(cfg)
+    if cfg.ping_once:
+        host.set_stream_handler(PING_PROTOCOL_ID, ping_once_handler)
     listen_addr = multiaddr.Multiaddr(f"{_ip_component(cfg.ip)}/tcp/0")
     send, receive = trio.open_memory_channel[PeerID](IDENTIFY_QUEUE_SIZE)
     if cfg.report_identify:

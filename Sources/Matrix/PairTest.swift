@@ -1,4 +1,5 @@
 import Foundation
+import InteropRunner
 import LibP2PRegistry
 
 /// One interop test: a dialer implementation against a listener implementation for
@@ -35,4 +36,17 @@ public struct PairOutcome: Sendable {
     /// Exactly what the dialer printed on stdout.
     public let dialerStdout: String
     public let wallTime: Duration
+
+    public init(
+        test: PairTest, passed: Bool, result: InteropResult?, reason: String?, log: String, dialerStdout: String,
+        wallTime: Duration
+    ) {
+        self.test = test
+        self.passed = passed
+        self.result = result
+        self.reason = reason
+        self.log = log
+        self.dialerStdout = dialerStdout
+        self.wallTime = wallTime
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InteropRunner
 import LibP2PRegistry
 
 /// Writes a matrix run's results in the harnesses' formats: `results.csv`

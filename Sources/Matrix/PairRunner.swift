@@ -1,4 +1,5 @@
 import Foundation
+import InteropRunner
 import LibP2PRegistry
 
 /// Runs one `PairTest`: starts the listener, then the dialer, in the unified-testing
@@ -18,15 +19,10 @@ public struct PairRunner: Sendable {
     /// Which env-var contract to speak: unified-testing (a fresh `TEST_KEY` per
     /// test) or classic test-plans (lower-case names, the one `listenerAddr` key, so
     /// only one classic test at a time per Redis).
-    public var form: Form = .unified
+    public var form: ContractForm = .unified
     /// Extra variables for each side (e.g. a peer's own diagnostics switches).
     public var listenerEnvironment: [String: String] = [:]
     public var dialerEnvironment: [String: String] = [:]
-
-    public enum Form: Sendable {
-        case unified
-        case classic
-    }
 
     public init(redisAddress: String, timeout: Duration, logDirectory: URL) {
         self.redisAddress = redisAddress
@@ -38,24 +34,16 @@ public struct PairRunner: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let key = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let timeoutSeconds = max(1, Int((timeout.milliseconds / 1000).rounded(.up)))
-        let names = form == .unified
-            ? (transport: "TRANSPORT", security: "SECURE_CHANNEL", muxer: "MUXER", timeout: "TEST_TIMEOUT_SECS",
-               dialer: "IS_DIALER", ip: "LISTENER_IP", redis: "REDIS_ADDR")
-            : (transport: "transport", security: "security", muxer: "muxer", timeout: "test_timeout_seconds",
-               dialer: "is_dialer", ip: "ip", redis: "redis_addr")
-        var base: [String: String] = [
-            names.transport: test.combination.transport, names.security: test.combination.security,
-            names.muxer: test.combination.muxer, names.timeout: "\(timeoutSeconds)",
-        ]
-        if form == .unified { base["TEST_KEY"] = key }
-        var listenerEnv = base.merging(listenerEnvironment) { ours, _ in ours }
-        listenerEnv[names.dialer] = "false"
-        listenerEnv[names.ip] = listenIP
-        listenerEnv[names.redis] = redisAddress
-        var dialerEnv = base.merging(dialerEnvironment) { ours, _ in ours }
-        dialerEnv[names.dialer] = "true"
-        dialerEnv[names.redis] = dialerRedisAddress ?? redisAddress
+        // Both sides' variables come from the contract's one table of names.
+        let listenerConfig = InteropConfig(
+            transport: test.combination.transport, security: test.combination.security, muxer: test.combination.muxer,
+            isDialer: false, listenIP: listenIP, redisAddress: redisAddress, timeout: timeout,
+            testKey: form == .unified ? key : nil)
+        var dialerConfig = listenerConfig
+        dialerConfig.isDialer = true
+        dialerConfig.redisAddress = dialerRedisAddress ?? redisAddress
+        let listenerEnv = listenerConfig.environment().merging(listenerEnvironment) { ours, _ in ours }
+        let dialerEnv = dialerConfig.environment().merging(dialerEnvironment) { ours, _ in ours }
 
         let files = { (side: String, stream: String) in
             logDirectory.appendingPathComponent("\(test.slug).\(side).\(stream)")
@@ -113,31 +101,5 @@ public struct PairRunner: Sendable {
             return finish(false, nil, "the dialer's stdout is not a result: \(stdout.prefix(200))", log, stdout: stdout)
         }
         return finish(true, result, nil, log, stdout: stdout)
-    }
-}
-
-extension InteropResult {
-    /// Parses either output form: the unified YAML block or the classic JSON object.
-    public init?(parsing text: String) {
-        var values: [String: Double] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, let v = Double(parts[1].trimmingCharacters(in: .whitespaces)) {
-                values[parts[0].trimmingCharacters(in: .whitespaces)] = v
-            }
-        }
-        if let hs = values["handshake_plus_one_rtt"], let rtt = values["ping_rtt"] {
-            self.init(handshakePlusOneRTTMillis: hs, pingRTTMillis: rtt)
-            return
-        }
-        for line in text.split(separator: "\n") where line.hasPrefix("{") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let hs = (object["handshakePlusOneRTTMillis"] as? NSNumber)?.doubleValue,
-                let rtt = (object["pingRTTMilllis"] as? NSNumber)?.doubleValue
-            else { continue }
-            self.init(handshakePlusOneRTTMillis: hs, pingRTTMillis: rtt)
-            return
-        }
-        return nil
     }
 }

@@ -5,6 +5,8 @@ import LibP2PTCP
 import LibP2PTLS
 import LibP2PYamux
 
+/// LibP2PBuiltins: the one list of plugins this build ships. Plugins never import
+/// it; the CLI, the tests and any program that wants every built-in do.
 extension Registry {
     /// Every plugin this build ships, in wire preference order. Adding a plugin is
     /// one line here.

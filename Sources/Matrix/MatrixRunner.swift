@@ -1,4 +1,5 @@
 import Foundation
+import InteropRunner
 
 /// Runs a `MatrixPlan`: one private Redis for the whole run, a few pair tests at a
 /// time, a line of progress per finished test on stderr, then the report files.

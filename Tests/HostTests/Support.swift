@@ -1,0 +1,51 @@
+import LibP2PBuiltins
+import LibP2PCore
+import LibP2PHost
+import LibP2PRegistry
+import Logging
+
+/// Hosts over real TCP on loopback, built from the registry.
+enum TestHosts {
+    static let registry = Registry.builtin()
+
+    static func host(_ combination: Combination, limits: ConnectionLimits = ConnectionLimits()) throws -> Host {
+        let upgrader = try registry.upgrader(
+            security: combination.security, muxer: combination.muxer, identity: .generateEd25519())
+        return try Host(
+            transport: try registry.transport(named: combination.transport), upgrader: upgrader, limits: limits,
+            logger: quietLogger)
+    }
+
+    /// Warnings only: hundreds of connections would otherwise log a line each.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "test-host")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static let noiseYamux = Combination(transport: "tcp", security: "noise", muxer: "yamux")
+
+    /// Listens on loopback with `host`, runs `body` with the listener and its
+    /// dialable address while the listener serves, then closes it and waits for
+    /// its `run()` to return.
+    @discardableResult
+    static func serving<T: Sendable>(
+        _ host: Host, _ body: @Sendable (HostListener, Multiaddr) async throws -> T
+    ) async throws -> T {
+        let listener = try await host.listen(on: try Multiaddr("/ip4/127.0.0.1/tcp/0"))
+        let address = listener.addresses[0].appending(.p2p(host.peerID))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await listener.run() }
+            do {
+                let result = try await body(listener, address)
+                await listener.close()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await listener.close()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+}
