@@ -23,10 +23,10 @@ extension MuxerConformance {
             // A stream whose reader reads nothing until the writer has stopped.
             let stream = try await context.step("the writer's openStream()") { try await writerSession.openStream() }
             let written = SharedValue(0)
-            let writerEnd = OneShot<Result<Void, any Error>>()
+            let writerEnd = AsyncLatch<Result<Void, any Error>>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    writerEnd.fulfil(
+                    writerEnd.set(
                         await outcome {
                             try await writePattern(to: stream, start: 77, count: total, chunk: 64 << 10) { written.set($0) }
                             try await stream.closeWrite()
@@ -74,10 +74,10 @@ extension MuxerConformance {
             // A writer waiting for its slow reader fails promptly when the reader resets.
             let second = try await context.step("the writer's second openStream()") { try await writerSession.openStream() }
             let written2 = SharedValue(0)
-            let writerEnd2 = OneShot<Result<Void, any Error>>()
+            let writerEnd2 = AsyncLatch<Result<Void, any Error>>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    writerEnd2.fulfil(
+                    writerEnd2.set(
                         await outcome { try await writePattern(to: second, start: 78, count: total, chunk: 64 << 10) { written2.set($0) } })
                 }
                 let accepted = try await context.step("the reader's second acceptStream()") { try await readerSession.acceptStream() }
@@ -101,7 +101,7 @@ extension MuxerConformance {
     /// samples) or fails. Fails the check as soon as more than `bound` bytes were
     /// accepted, or all `total`, while the reader read nothing.
     private func waitUntilWriterStops(
-        _ written: SharedValue<Int>, _ writerEnd: OneShot<Result<Void, any Error>>,
+        _ written: SharedValue<Int>, _ writerEnd: AsyncLatch<Result<Void, any Error>>,
         bound: Int, total: Int, pipe: MemoryByteStream, _ context: CheckContext
     ) async throws -> StoppedWriter {
         context.note("waiting for the writer to stop while its reader reads nothing")
@@ -166,28 +166,28 @@ extension MuxerConformance {
             await peerEnd.close()
         }
         try await withDeadline(limits.timeout, context, onTimeout: cleanUp) {
-            let runEnd = OneShot<Result<Void, any Error>>()
-            let acceptEnd = OneShot<Result<Int, any Error>>()
-            let readEnd = OneShot<Result<ByteBuffer?, any Error>>()
-            let writeEnd = OneShot<Result<Void, any Error>>()
+            let runEnd = AsyncLatch<Result<Void, any Error>>()
+            let acceptEnd = AsyncLatch<Result<Int, any Error>>()
+            let readEnd = AsyncLatch<Result<ByteBuffer?, any Error>>()
+            let writeEnd = AsyncLatch<Result<Void, any Error>>()
             let checkOutcome = await outcome {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { runEnd.fulfil(await outcome { try await session.run() }) }
+                    group.addTask { runEnd.set(await outcome { try await session.run() }) }
                     // The peer reads everything, so the session never waits on the pipe.
                     group.addTask { while case .success(.some) = await outcome({ try await peerEnd.read() }) {} }
                     let stream = try await context.step("openStream() on the session under test") { try await session.openStream() }
                     try await context.step("a first write on that stream") { try await stream.write([0x2A]) }
                     group.addTask {
-                        acceptEnd.fulfil(
+                        acceptEnd.set(
                             await outcome {
                                 var count = 0
                                 while try await session.acceptStream() != nil { count += 1 }
                                 return count
                             })
                     }
-                    group.addTask { readEnd.fulfil(await outcome { try await stream.read() }) }
+                    group.addTask { readEnd.set(await outcome { try await stream.read() }) }
                     group.addTask {
-                        writeEnd.fulfil(await outcome { try await writePattern(to: stream, start: 3, count: 4 << 20, chunk: 64 << 10) })
+                        writeEnd.set(await outcome { try await writePattern(to: stream, start: 3, count: 4 << 20, chunk: 64 << 10) })
                     }
                     try await letPendingOperationsPark()
                     // Written by a task of its own: a session that stops reading without

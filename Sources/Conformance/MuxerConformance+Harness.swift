@@ -8,8 +8,8 @@ struct SessionPair: Sendable {
     let responder: any MuxedConnection
     let initiatorPipe: MemoryByteStream
     let responderPipe: MemoryByteStream
-    private let initiatorRun = OneShot<Result<Void, any Error>>()
-    private let responderRun = OneShot<Result<Void, any Error>>()
+    private let initiatorRun = AsyncLatch<Result<Void, any Error>>()
+    private let responderRun = AsyncLatch<Result<Void, any Error>>()
 
     init(muxer: any MuxerProtocol, pipeCapacity: Int) {
         (initiatorPipe, responderPipe) = MemoryPipe.makePair(capacity: pipeCapacity)
@@ -26,13 +26,13 @@ struct SessionPair: Sendable {
         role == .initiator ? initiatorPipe : responderPipe
     }
 
-    func runOutcome(_ role: MuxerRole) -> OneShot<Result<Void, any Error>> {
+    func runOutcome(_ role: MuxerRole) -> AsyncLatch<Result<Void, any Error>> {
         role == .initiator ? initiatorRun : responderRun
     }
 
     /// Runs the session's `run()` and records how it ended.
     func drive(_ role: MuxerRole) async {
-        runOutcome(role).fulfil(await outcome { try await session(role).run() })
+        runOutcome(role).set(await outcome { try await session(role).run() })
     }
 
     /// Closes both sessions and both pipe ends: whatever still waits must wake.

@@ -27,9 +27,9 @@ public final class Connection: Sendable {
     let session: any MuxedConnection
     let identifyTimeout: Duration
     let logger: Logger
-    private let identifyTrigger = Latch<Void>()
+    private let identifyTrigger = AsyncLatch<Void>()
     private let identifyStarted = NIOLockedValueBox(false)
-    private let identifyOutcome = Latch<IdentifyOutcome>()
+    private let identifyOutcome = AsyncLatch<IdentifyOutcome>()
 
     init(
         direction: Direction, upgraded: UpgradedConnection, raw: any RawConnection, identifyTimeout: Duration,
