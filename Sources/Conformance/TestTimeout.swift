@@ -1,3 +1,5 @@
+import LibP2PCore
+
 /// A test waited longer than its bound: the code under test hung.
 public struct TimeoutError: Error, CustomStringConvertible {
     public let limit: Duration
@@ -10,14 +12,10 @@ public struct TimeoutError: Error, CustomStringConvertible {
 public func withTimeout<T: Sendable>(
     _ limit: Duration, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutError(limit: limit)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
+    do {
+        return try await withDeadline(limit, "the test", body)
+    } catch is DeadlineExceeded {
+        throw TimeoutError(limit: limit)
     }
 }
 

@@ -1,15 +1,16 @@
 import Foundation
 import InteropMatrix
+import LibP2PConformance
 import Testing
 
 @testable import InteropRunner
 
-/// Every test runs against its own `redis-server` and is bounded by `withDeadline`.
+/// Every test runs against its own `redis-server` and is bounded by `withTimeout`.
 @Suite struct RedisClientTests {
     @Test func rpushThenBlpopReturnsTheValuesInOrder() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let address = "/ip4/172.17.0.2/tcp/4001/p2p/12D3KooWAbc ✓"
             #expect(try await client.rpush(key: "listenerAddr", value: address) == 1)
@@ -23,7 +24,7 @@ import Testing
     @Test func blpopWaitsForAValuePushedLaterByAnotherClient() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let dialer = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let listener = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             async let popped = dialer.blpop(key: "k_listener_multiaddr", timeout: .seconds(10))
@@ -38,7 +39,7 @@ import Testing
     @Test func blpopOnAnEmptyKeyReturnsNilAfterItsTimeout() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let clock = ContinuousClock()
             let start = clock.now
@@ -54,7 +55,7 @@ import Testing
     @Test func delRemovesAKey() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             try await client.rpush(key: "stale", value: "old address")
             #expect(try await client.del(key: "stale"))
@@ -66,7 +67,7 @@ import Testing
 
     @Test func connectRetriesUntilALateServerComesUp() async throws {
         let port = try FreePort.find()
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             async let connecting = RedisClient.connect(address: "127.0.0.1:\(port)", retryFor: .seconds(15))
             try await Task.sleep(for: .milliseconds(600))
             let server = try await RedisServerProcess.start(port: port)
@@ -81,7 +82,7 @@ import Testing
         let port = try FreePort.find()
         let clock = ContinuousClock()
         let start = clock.now
-        let error = try await withDeadline {
+        let error = try await withTimeout(.seconds(30)) {
             await #expect(throws: RedisError.self) {
                 try await RedisClient.connect(address: "127.0.0.1:\(port)", retryFor: .seconds(1))
             }
@@ -99,7 +100,7 @@ import Testing
     @Test func serverKilledDuringBlpopFailsTheCommandInsteadOfHanging() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let popping = Task { try await client.blpop(key: "never", timeout: .seconds(60)) }
             try await Task.sleep(for: .milliseconds(300))
@@ -119,7 +120,7 @@ import Testing
     @Test func closeDuringBlpopEndsItAtOnce() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let popping = Task { try await client.blpop(key: "never", timeout: .seconds(60)) }
             try await Task.sleep(for: .milliseconds(300))
@@ -135,7 +136,7 @@ import Testing
     @Test func cancellingBlpopEndsItAtOnce() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let popping = Task { try await client.blpop(key: "never", timeout: .seconds(60)) }
             try await Task.sleep(for: .milliseconds(300))
@@ -156,7 +157,7 @@ import Testing
         try cli.run()
         cli.waitUntilExit()
         try #require(cli.terminationStatus == 0)
-        try await withDeadline {
+        try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let error = await #expect(throws: RedisError.self) { try await client.rpush(key: "text", value: "x") }
             #expect(error?.description.hasPrefix("redis error reply from \(server.address): WRONGTYPE") == true)
@@ -191,25 +192,5 @@ import Testing
         #expect(RedisClient.wholeSeconds(.seconds(1)) == 1)
         #expect(RedisClient.wholeSeconds(.milliseconds(1_001)) == 2)
         #expect(RedisClient.wholeSeconds(.seconds(180)) == 180)
-    }
-}
-
-private struct DeadlineExceeded: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "test step did not finish within \(limit)" }
-}
-
-/// Fails the test instead of hanging it when `body` takes longer than `limit`.
-private func withDeadline<T: Sendable>(
-    _ limit: Duration = .seconds(30), _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw DeadlineExceeded(limit: limit)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
     }
 }
