@@ -63,11 +63,29 @@ let package = Package(
             ],
             path: "Sources/Registry"),
 
+        // Socket machinery shared by the transports that run over TCP (bootstrap,
+        // inbound buffer, outbound window, accept queue): not a plugin, so TCP and
+        // WebSocket can both depend on it without importing each other.
+        .target(
+            name: "LibP2PSockets",
+            dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/Sockets", exclude: ["README.md"]),
+
         // Plugins.
         .target(
             name: "LibP2PTCP",
-            dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: plugin + ["LibP2PSockets", .product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/Plugins/TCP", exclude: ["README.md"]),
+        .target(
+            name: "LibP2PWebSocket",
+            dependencies: plugin + [
+                "LibP2PSockets", "COpenSSL",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Plugins/WebSocket", exclude: ["README.md"]),
         .target(
             name: "LibP2PNoise",
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -81,7 +99,7 @@ let package = Package(
             name: "InteropRunner",
             dependencies: [
                 "LibP2PCore", "LibP2PRegistry", "CHiredis",
-                "LibP2PTCP", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex",
+                "LibP2PTCP", "LibP2PWebSocket", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,7 +127,15 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["LibP2PCore", "LibP2PConformance", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RegistryTests", dependencies: ["LibP2PRegistry", "LibP2PConformance"]),
-        .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
+        .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PSockets", "LibP2PConformance"]),
+        .testTarget(
+            name: "WebSocketTests",
+            dependencies: [
+                "LibP2PWebSocket", "LibP2PSockets", "LibP2PConformance",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),

@@ -3,6 +3,7 @@ import LibP2PNoise
 import LibP2PRegistry
 import LibP2PTCP
 import LibP2PTLS
+import LibP2PWebSocket
 import LibP2PYamux
 
 extension Registry {
@@ -12,6 +13,8 @@ extension Registry {
         var registry = Registry()
         do {
             try registry.register(TCPTransport())
+            try registry.register(WebSocketTransport())
+            try registry.register(WebSocketTransport(secure: true))
             try registry.register(NoiseSecurity())
             try registry.register(TLSSecurity())
             try registry.register(YamuxMuxer())
