@@ -5,7 +5,11 @@ Runs N listener/dialer pairs of each implementation for each combination through
 one private Redis on a free loopback port, then prints the median and spread
 (min, p90, max) of handshakePlusOneRTT and ping RTT. Not a test: it asserts nothing.
 
-    scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--swift-bin PATH]
+    scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--impls swift,py] [--swift-bin PATH]
+
+A combination is `security/muxer` (over tcp) or `transport/security/muxer`, e.g.
+`--combos tcp/noise/yamux,ws/noise/yamux,wss/noise/yamux --impls swift` compares
+the transports side by side in one run.
 """
 import argparse
 import os
@@ -84,6 +88,7 @@ def main():
     ap.add_argument("--swift-bin", default=os.path.join(ROOT, ".build", "release", "libp2p-interop"))
     ap.add_argument("--py-python", default=os.environ.get("PY_PEER_PYTHON"))
     ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--impls", default="swift,py", help="which implementations to pair with themselves")
     args = ap.parse_args()
 
     if not os.path.exists(args.swift_bin):
@@ -96,13 +101,16 @@ def main():
         "swift": [args.swift_bin],
         "py": [py_python, os.path.join(ROOT, "interop", "python", "peer.py")],
     }
+    impls = {name: cmd for name, cmd in impls.items() if name in args.impls.split(",")}
 
     redis, port, tmp = start_redis()
     try:
         rows = []
         for combo in args.combos.split(","):
-            security, muxer = combo.split("/")
-            base = dict(os.environ, TRANSPORT="tcp", SECURE_CHANNEL=security, MUXER=muxer,
+            parts = combo.split("/")
+            transport, security, muxer = parts if len(parts) == 3 else ["tcp"] + parts
+            combo = "%s/%s/%s" % (transport, security, muxer)
+            base = dict(os.environ, TRANSPORT=transport, SECURE_CHANNEL=security, MUXER=muxer,
                         REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
             base.pop("DEBUG", None)
             for name, cmd in impls.items():
@@ -114,7 +122,7 @@ def main():
                         rtt.append(result[1])
                     else:
                         failures.append(err)
-                rows.append(("%s x %s" % (name, name), "tcp/%s" % combo, hs, rtt, failures))
+                rows.append(("%s x %s" % (name, name), combo, hs, rtt, failures))
                 print("  ran %-14s %-18s %d ok, %d failed" % ("%s x %s" % (name, name), combo, len(hs), len(failures)), file=sys.stderr)
         print("pairs per row: %d   (ms; median, min, p90, max)" % args.pairs)
         print("%-14s %-18s %-35s %-35s" % ("pair", "combination", "handshakePlusOneRTT  med/min/p90/max", "ping RTT  med/min/p90/max"))
