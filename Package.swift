@@ -81,7 +81,6 @@ let package = Package(
             dependencies: plugin + [
                 "LibP2PSockets", "COpenSSL",
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,16 +1,13 @@
 import LibP2PCore
 import LibP2PSockets
 import NIOCore
-import NIOHTTP1
 import NIOWebSocket
 
-/// The dialing side's pipeline: (TLS for wss), NIO's HTTP/1.1 client handlers with
-/// its WebSocket upgrader, and `UpgradeRequester`, which sends `GET /` with `Host`
-/// once the socket is up (the upgrader adds `Upgrade`, `Connection`,
-/// `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`, and checks
-/// `Sec-WebSocket-Accept` in the answer). On `101` the frame codec,
-/// `WebSocketFrameHandler` and the shared `ConnectionHandler` take over; bytes the
-/// server sent right behind its answer are forwarded to them, not dropped.
+/// The dialing side's pipeline: (TLS for wss), then `ClientUpgradeHandler`, which
+/// sends the upgrade request once the socket (and TLS) is up and checks the answer;
+/// on `101` the frame codec, `WebSocketFrameHandler` and the shared
+/// `ConnectionHandler` take its place, and bytes the server sent right behind its
+/// answer are passed to them, not dropped.
 enum ClientUpgrade {
     /// What `configure` made: the connection's buffers, and a future that completes
     /// when the upgrade is done (or fails with why not).
@@ -18,6 +15,9 @@ enum ClientUpgrade {
         let buffers: ConnectionBuffers
         let upgraded: EventLoopFuture<Void>
     }
+
+    /// The largest answer head we read (a `101` is about 130 bytes).
+    static let maxResponseHead = 16 * 1024
 
     static func configure(
         _ channel: any Channel, address: WebSocketAddress, tls: TLSContext?, maxFrameSize: Int, dialing: String
@@ -27,56 +27,44 @@ enum ClientUpgrade {
             try sync.addHandler(try TLSHandler(client: tls, serverName: address.serverName))
         }
         let buffers = ConnectionBuffers()
-        let requester = UpgradeRequester(host: address.hostHeader, dialing: dialing, promise: channel.eventLoop.makePromise())
-        let loopBound = NIOLoopBound(requester, eventLoop: channel.eventLoop)
-        let upgrader = NIOWebSocketClientUpgrader(
-            maxFrameSize: maxFrameSize, automaticErrorHandling: true,
-            upgradePipelineHandler: { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
-                    let result = Result {
-                        try channel.pipeline.syncOperations.addHandler(WebSocketFrameHandler(role: .client))
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(buffers))
-                    }
-                    loopBound.value.finish(result)
-                    try result.get()
-                }
-            })
-        try sync.addHTTPClientHandlers(
-            leftOverBytesStrategy: .forwardBytes,
-            // Upgraded: the requester leaves before NIO appends the frame codec.
-            withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                loopBound.value.upgrading = true
-                context.pipeline.syncOperations.removeHandler(loopBound.value, promise: nil)
-            }))
-        try sync.addHandler(requester)
-        return Pending(buffers: buffers, upgraded: requester.promise.futureResult)
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        try sync.addHandler(
+            ClientUpgradeHandler(host: address.hostHeader, dialing: dialing, maxFrameSize: maxFrameSize, buffers: buffers, promise: promise))
+        return Pending(buffers: buffers, upgraded: promise.futureResult)
     }
 }
 
-/// Sends the upgrade request when the socket (and TLS, which buffers it) is up, and
-/// turns whatever stops the upgrade into one failure of `promise`.
-final class UpgradeRequester: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+/// Sends `GET /` with `Host`, `Upgrade: websocket`, `Connection: Upgrade`, a fresh
+/// `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13` when the socket is up, then
+/// waits for the answer (RFC 6455 §4.1: the client sends nothing more before it)
+/// and checks it: status 101, the upgrade headers, and the `Sec-WebSocket-Accept`
+/// that matches our key. Turns whatever stops the upgrade into one failure of
+/// `promise`. Lives on the channel's event loop.
+final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
-    let promise: EventLoopPromise<Void>
-    private let host: String
+    private let request: String
+    private let expectedAccept: String
     private let dialing: String
+    private let maxFrameSize: Int
+    private let buffers: ConnectionBuffers
+    private let promise: EventLoopPromise<Void>
+    private var reader = HTTPHeadReader(.response, maxBytes: ClientUpgrade.maxResponseHead)
+    private var sent = false
     private var done = false
-    /// Set when the upgrade is accepted and this handler leaves the pipeline; the
-    /// upgrade's pipeline setup then completes `promise`.
-    var upgrading = false
 
-    init(host: String, dialing: String, promise: EventLoopPromise<Void>) {
-        self.host = host
+    init(host: String, dialing: String, maxFrameSize: Int, buffers: ConnectionBuffers, promise: EventLoopPromise<Void>) {
+        let key = HandshakeKey.random()
+        self.request =
+            "GET / HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        self.expectedAccept = HandshakeKey.accept(for: key)
         self.dialing = dialing
+        self.maxFrameSize = maxFrameSize
+        self.buffers = buffers
         self.promise = promise
-    }
-
-    func finish(_ result: Result<Void, any Error>) {
-        guard !done else { return }
-        done = true
-        promise.completeWith(result)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -89,56 +77,86 @@ final class UpgradeRequester: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func sendRequest(_ context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: host)
-        headers.add(name: "Content-Length", value: "0")
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        guard !sent else { return }
+        sent = true
+        // For wss the TLS handler holds this until its handshake is done.
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
     }
 
-    /// A response that reaches this handler was not an accepted upgrade.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = unwrapInboundIn(data) {
-            finish(.failure(WebSocketError.upgradeRefused(dialing, reason: "HTTP \(head.status.code) \(head.status.reasonPhrase)")))
-            context.close(promise: nil)
+        guard !done else { return }
+        switch reader.feed(unwrapInboundIn(data)) {
+        case .needMore:
+            return
+        case .tooLarge:
+            fail(context, "an answer head over \(ClientUpgrade.maxResponseHead) bytes")
+        case .invalid(let why):
+            fail(context, why)
+        case .head(let head, let rest):
+            if let refusal = check(head) { return fail(context, refusal) }
+            upgrade(context, rest: rest)
         }
+    }
+
+    /// Why `head` is not an accepted upgrade of our request, or nil if it is.
+    private func check(_ head: HTTPHead) -> String? {
+        guard head.startLine[1] == "101" else {
+            return "HTTP \(head.startLine[1])\(head.startLine.count > 2 ? " " + head.startLine[2] : "")"
+        }
+        guard head.hasToken("upgrade", "websocket"), head.hasToken("connection", "upgrade") else {
+            return "a 101 without Upgrade: websocket and Connection: Upgrade"
+        }
+        guard head.values("sec-websocket-accept") == [expectedAccept] else { return "wrong or missing Sec-WebSocket-Accept" }
+        return nil
+    }
+
+    private func upgrade(_ context: ChannelHandlerContext, rest: ByteBuffer) {
+        done = true
+        do {
+            // NIO's frame codec, then ours (which also answers the codec's errors).
+            try context.pipeline.syncOperations.addHandlers(
+                [
+                    WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)),
+                    WebSocketFrameHandler(role: .client),
+                    ConnectionHandler(buffers),
+                ], position: .after(self))
+        } catch {
+            promise.fail(error)
+            context.close(promise: nil)
+            return
+        }
+        if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        promise.succeed()
+    }
+
+    private func fail(_ context: ChannelHandlerContext, _ reason: String) {
+        finish(WebSocketError.upgradeRefused(dialing, reason: reason))
+        context.close(promise: nil)
+    }
+
+    private func finish(_ error: any Error) {
+        guard !done else { return }
+        done = true
+        promise.fail(error)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let failure: any Error
-        switch error {
-        case let upgradeError as NIOHTTPClientUpgradeError:
-            failure = WebSocketError.upgradeRefused(dialing, reason: Self.describe(upgradeError))
-        case let tlsError as WebSocketError:
-            failure = tlsError
-        default:
-            failure = WebSocketError.upgradeRefused(dialing, reason: "\(error)")
+        if let tlsError = error as? WebSocketError {
+            finish(tlsError)
+        } else {
+            finish(WebSocketError.upgradeRefused(dialing, reason: "\(error)"))
         }
-        finish(.failure(failure))
-        context.fireErrorCaught(error)
-    }
-
-    /// Removed without an upgrade (the socket never connected, or closed): fail.
-    func handlerRemoved(context: ChannelHandlerContext) {
-        if !upgrading {
-            finish(.failure(WebSocketError.upgradeRefused(dialing, reason: "the connection closed before the upgrade")))
-        }
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        finish(.failure(WebSocketError.upgradeRefused(dialing, reason: "the connection closed before the upgrade")))
+        finish(WebSocketError.upgradeRefused(dialing, reason: "the connection closed before the upgrade"))
         context.fireChannelInactive()
     }
 
-    static func describe(_ error: NIOHTTPClientUpgradeError) -> String {
-        switch error {
-        case .responseProtocolNotFound: return "the answer names no upgrade we asked for"
-        case .upgraderDeniedUpgrade: return "wrong or missing Sec-WebSocket-Accept"
-        case .invalidHTTPOrdering: return "unexpected HTTP message order"
-        case .writingToHandlerDuringUpgrade: return "a write during the upgrade"
-        case .writingToHandlerAfterUpgradeCompleted, .writingToHandlerAfterUpgradeFailed: return "a write after the upgrade ended"
-        default: return "\(error)"
-        }
+    /// Removed without an upgrade (the channel was torn down): fail.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(WebSocketError.upgradeRefused(dialing, reason: "the connection closed before the upgrade"))
     }
 }

@@ -2,22 +2,14 @@ import LibP2PCore
 import LibP2PSockets
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOWebSocket
 
-/// The listening side's pipeline for one accepted socket: (TLS for wss), NIO's
-/// HTTP/1.1 server handlers with its WebSocket upgrader, then, once `101` is sent,
-/// the frame codec, `WebSocketFrameHandler` and the shared `ConnectionHandler`,
-/// which queues the connection for `accept()`. A connection that does not
-/// upgrade never reaches `accept()`; it gets an answer and is closed, and the
-/// listener goes on serving:
-///
-/// - junk instead of HTTP, or headers over `maxHeaderBytes`: NIO's HTTP error
-///   handler answers `400` and closes;
-/// - a request without an upgrade, with a missing or malformed
-///   `Sec-WebSocket-Key`, a version other than 13, or a method other than GET:
-///   `RejectHandler` answers `400` naming the reason and closes;
-/// - no complete upgrade within `headerTimeout`: closed.
+/// The listening side's pipeline for one accepted socket: (TLS for wss), then
+/// `ServerUpgradeHandler`, which reads the upgrade request and answers it; once
+/// `101` is sent, the frame codec, `WebSocketFrameHandler` and the shared
+/// `ConnectionHandler` take its place and the connection is queued for `accept()`.
+/// A connection that does not upgrade never reaches `accept()`: it gets an answer
+/// and is closed at once, and the listener goes on serving.
 enum ServerUpgrade {
     struct Limits: Sendable {
         var headerTimeout: Duration
@@ -34,94 +26,143 @@ enum ServerUpgrade {
         if let secure {
             try sync.addHandler(try TLSHandler(server: secure))
         }
-        // Headers that never finish: the deadline closes the socket.
-        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(limits.headerTimeout.nanoseconds)) {
-            logger.debug("no WebSocket upgrade in time, closing", metadata: ["peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
-            channel.close(promise: nil)
-        }
-        let reject = NIOLoopBound(RejectHandler(), eventLoop: channel.eventLoop)
-        let upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: limits.maxFrameSize, automaticErrorHandling: true,
-            shouldUpgrade: { channel, head in
-                // NIO checks the key's presence and the version; the key must also be
-                // the base64 of 16 bytes (RFC 6455 §4.2.1), and the method GET.
-                guard head.method == .GET, Self.isValidKey(head.headers["Sec-WebSocket-Key"].first) else {
-                    return channel.eventLoop.makeSucceededFuture(nil)
-                }
-                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
-            },
-            upgradePipelineHandler: { channel, _ in
-                deadline.cancel()
-                return channel.eventLoop.makeCompletedFuture {
-                    let buffers = ConnectionBuffers()
-                    try channel.pipeline.syncOperations.addHandler(WebSocketFrameHandler(role: .server))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ConnectionHandler(buffers) { channel in onUpgraded(channel, buffers) })
-                }
-            })
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
-        decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
-        decoderLimits.maxHeaderFieldCount = 64
-        try sync.configureHTTPServerPipeline(
-            position: .last, withPipeliningAssistance: false,
-            // Upgraded: the reject handler leaves before NIO appends the frame codec.
-            withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                context.pipeline.syncOperations.removeHandler(reject.value, promise: nil)
-            }),
-            withErrorHandling: true, withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
-            withDecoderLimitConfiguration: decoderLimits)
-        try sync.addHandler(reject.value)
+        try sync.addHandler(ServerUpgradeHandler(limits: limits, onUpgraded: onUpgraded))
     }
 
-    /// A `Sec-WebSocket-Key` is 24 base64 characters ending in `==` (16 bytes).
-    static func isValidKey(_ key: String?) -> Bool {
-        guard let key, key.utf8.count == 24, key.hasSuffix("==") else { return false }
-        return key.utf8.dropLast(2).allSatisfy { c in
-            (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F
+    /// What the handshake's request asks for, or why it cannot be upgraded
+    /// (RFC 6455 §4.2.1): the answer's status, headers and a reason for its body.
+    enum Decision: Equatable {
+        case upgrade(accept: String)
+        case refuse(status: Int, reason: String, extraHeaders: [String] = [])
+    }
+
+    static func decide(_ head: HTTPHead) -> Decision {
+        guard head.hasToken("upgrade", "websocket"), head.hasToken("connection", "upgrade") else {
+            return .refuse(status: 400, reason: "not a WebSocket upgrade request (needs Upgrade: websocket and Connection: Upgrade)")
+        }
+        guard head.startLine[0] == "GET" else {
+            return .refuse(status: 405, reason: "a WebSocket upgrade must be a GET", extraHeaders: ["Allow: GET"])
+        }
+        let versions = head.values("sec-websocket-version")
+        guard versions == ["13"] else {
+            // RFC 6455 §4.4: name the version we speak.
+            let given = versions.isEmpty ? "missing Sec-WebSocket-Version" : "unsupported Sec-WebSocket-Version \(versions.joined(separator: ", "))"
+            return .refuse(status: 426, reason: "\(given) (this server speaks 13)", extraHeaders: ["Sec-WebSocket-Version: 13"])
+        }
+        let keys = head.values("sec-websocket-key")
+        guard keys.count == 1, HandshakeKey.isValid(keys[0]) else {
+            return .refuse(status: 400, reason: "missing or invalid Sec-WebSocket-Key (must be the base64 of 16 bytes)")
+        }
+        return .upgrade(accept: HandshakeKey.accept(for: keys[0]))
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 101: return "Switching Protocols"
+        case 405: return "Method Not Allowed"
+        case 426: return "Upgrade Required"
+        case 431: return "Request Header Fields Too Large"
+        default: return "Bad Request"
         }
     }
 }
 
-/// After the upgrade handler: any request that reaches it was not upgraded. It
-/// answers `400 Bad Request` with the reason in the body and closes.
-final class RejectHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+/// Reads the upgrade request within `headerTimeout` and `maxHeaderBytes`, and
+/// answers: `101` and the WebSocket pipeline, or an error status naming the reason,
+/// then closes right after the answer is written. Lives on the channel's event loop.
+final class ServerUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
-    private var reason = "not a WebSocket upgrade request"
+    private let limits: ServerUpgrade.Limits
+    private let onUpgraded: @Sendable (any Channel, ConnectionBuffers) -> Void
+    private var reader: HTTPHeadReader
     private var answered = false
+    private var deadline: Scheduled<Void>?
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The WebSocket upgrader explains a refused upgrade here, before the request
-        // itself is passed on.
-        if let upgradeError = error as? NIOWebSocketUpgradeError {
-            reason = upgradeError == .invalidUpgradeHeader
-                ? "missing or invalid Sec-WebSocket-Key or Sec-WebSocket-Version (must be 13)"
-                : "refused WebSocket upgrade: a GET with a valid Sec-WebSocket-Key is required"
-            return
+    init(limits: ServerUpgrade.Limits, onUpgraded: @escaping @Sendable (any Channel, ConnectionBuffers) -> Void) {
+        self.limits = limits
+        self.onUpgraded = onUpgraded
+        self.reader = HTTPHeadReader(.request, maxBytes: limits.maxHeaderBytes)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // Headers that never finish (for wss: a TLS handshake that never finishes
+        // too) meet this deadline and the socket closes.
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: .nanoseconds(limits.headerTimeout.nanoseconds)) {
+            ServerUpgrade.logger.debug("no WebSocket upgrade in time, closing", metadata: ["peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            channel.close(promise: nil)
         }
-        context.fireErrorCaught(error)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .head(let head) = unwrapInboundIn(data), !answered else { return }
-        answered = true
-        if head.headers["Upgrade"].isEmpty, reason == "not a WebSocket upgrade request" {
-            reason = "not a WebSocket upgrade request (no Upgrade: websocket)"
+        guard !answered else { return }  // after a refusal: discard until closed
+        switch reader.feed(unwrapInboundIn(data)) {
+        case .needMore:
+            return
+        case .tooLarge:
+            refuse(context, status: 431, reason: "request head over \(limits.maxHeaderBytes) bytes or 64 fields")
+        case .invalid(let why):
+            refuse(context, status: 400, reason: "not a valid HTTP/1.1 request: \(why)")
+        case .head(let head, let rest):
+            switch ServerUpgrade.decide(head) {
+            case .refuse(let status, let reason, let extra):
+                refuse(context, status: status, reason: reason, extraHeaders: extra)
+            case .upgrade(let accept):
+                upgrade(context, accept: accept, rest: rest)
+            }
         }
-        ServerUpgrade.logger.debug(
-            "refusing a WebSocket upgrade", metadata: ["reason": "\(reason)", "peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
-        var body = context.channel.allocator.buffer(capacity: reason.utf8.count + 1)
-        body.writeString(reason + "\n")
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain")
-        headers.add(name: "Content-Length", value: "\(body.readableBytes)")
-        headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+    }
+
+    private func upgrade(_ context: ChannelHandlerContext, accept: String, rest: ByteBuffer) {
+        answered = true
+        deadline?.cancel()
+        let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(accept)\r\n\r\n"
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: response)), promise: nil)
+        let buffers = ConnectionBuffers()
+        let onUpgraded = self.onUpgraded
+        do {
+            // NIO's frame codec, then ours (which also answers the codec's errors).
+            try context.pipeline.syncOperations.addHandlers(
+                [
+                    WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: limits.maxFrameSize)),
+                    WebSocketFrameHandler(role: .server),
+                    ConnectionHandler(buffers) { channel in onUpgraded(channel, buffers) },
+                ], position: .after(self))
+        } catch {
             context.close(promise: nil)
+            return
+        }
+        // Frames the client sent right behind its request belong to the stream.
+        if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, status: Int, reason: String, extraHeaders: [String] = []) {
+        answered = true
+        ServerUpgrade.logger.debug(
+            "refusing a WebSocket upgrade", metadata: ["status": "\(status)", "reason": "\(reason)", "peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+        let body = reason + "\n"
+        var response = "HTTP/1.1 \(status) \(ServerUpgrade.reasonPhrase(status))\r\nContent-Type: text/plain\r\n"
+        for header in extraHeaders { response += header + "\r\n" }
+        response += "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+        // Close as soon as the answer is written; the deadline still bounds a peer
+        // that never reads it.
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(string: response))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 }

@@ -120,6 +120,20 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
         context.fireErrorCaught(WebSocketError.protocolViolation(what))
     }
 
+    /// The frame decoder's refusals (a frame over `maxFrameSize`, a fragmented or
+    /// oversized control frame): the peer gets the matching close frame and our
+    /// reader the failure. Handled here rather than by NIO's
+    /// `WebSocketProtocolErrorHandler`, which closes the socket as soon as its close
+    /// frame is written, so the reader would see a clean end instead of the error.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let codecError = error as? NIOWebSocketError else { return context.fireErrorCaught(error) }
+        switch codecError {
+        case .invalidFrameLength: fail(context, "a frame over the size limit", code: .messageTooLarge)
+        case .fragmentedControlFrame: fail(context, "a fragmented control frame", code: .protocolError)
+        case .multiByteControlFrameLength: fail(context, "a control frame over 125 bytes", code: .protocolError)
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The TCP stream ended: after a close frame that is the expected end; without
         // one the peer vanished mid-conversation (go reports 1006, abnormal closure).
