@@ -23,6 +23,13 @@ final class TLSContext: @unchecked Sendable {
             throw WebSocketError.tls("configuring TLS versions: \(OpenSSLErrorQueue.drain())")
         }
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        // No session tickets: nothing here resumes a session, and a TLS 1.3 server
+        // would otherwise make two tickets per connection and send them in front
+        // of the upgrade answer, for the client to parse before reading it.
+        guard SSL_CTX_set_num_tickets(context, 0) == 1 else {
+            throw WebSocketError.tls("disabling session tickets: \(OpenSSLErrorQueue.drain())")
+        }
+        _ = SSL_CTX_set_options(context, shim_SSL_OP_NO_TICKET())
     }
 
     deinit { SSL_CTX_free(context) }

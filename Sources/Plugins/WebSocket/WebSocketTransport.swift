@@ -25,6 +25,10 @@ public struct WebSocketTransport: Transport {
     public let maxFrameSize: Int
 
     private let executor: EventLoopTaskExecutor
+    /// wss: the dialer's TLS context, made with the transport (as go makes its
+    /// `tls.Config`), because a fresh process's first OpenSSL context costs about
+    /// 1.5 ms (library and provider set-up) that does not belong in a dial.
+    private let clientTLS: Result<TLSContext, any Error>?
 
     public init(
         secure: Bool = false, connectTimeout: Duration = .seconds(10), headerTimeout: Duration = .seconds(10),
@@ -37,6 +41,7 @@ public struct WebSocketTransport: Transport {
         self.maxFrameSize = maxFrameSize
         // As TCP: take the loop now, so that starting threads is not in a handshake.
         self.executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
+        self.clientTLS = secure ? TLSContext.client : nil
     }
 
     public var preferredTaskExecutor: (any TaskExecutor)? { executor }
@@ -49,7 +54,7 @@ public struct WebSocketTransport: Transport {
         guard let target = WebSocketAddress(address, allowPeerID: true), target.secure == secure,
             let endpoint = TCPEndpoint(target.tcp, allowPeerID: false)
         else { throw WebSocketError.unsupportedAddress(address.description, transport: name) }
-        let tls = secure ? try TLSContext.client.get() : nil
+        let tls = try clientTLS?.get()
         let start = ContinuousClock.now
         let (channel, pending) = try await SocketBootstrap.connect(
             address, endpoint: endpoint, on: executor.eventLoop, timeout: connectTimeout
