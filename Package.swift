@@ -81,7 +81,6 @@ let package = Package(
             dependencies: plugin + [
                 "LibP2PSockets", "COpenSSL",
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Plugins/WebSocket", exclude: ["README.md"]),
@@ -133,7 +132,6 @@ let package = Package(
                 "LibP2PWebSocket", "LibP2PSockets", "LibP2PConformance",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
             ]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),

@@ -127,6 +127,19 @@ struct BadInputTests {
         }
     }
 
+    @Test("a frame split byte by byte, fragments and a ping between them: joined, and the ping answered")
+    func fragmentsAndPing() async throws {
+        try await withUpgradedPeer { peer, server in
+            let first = Frame.make(opcode: Frame.binary, fin: false, payload: Array("frag".utf8))
+            for byte in first { try await peer.send([byte]) }
+            try await peer.send(Frame.make(opcode: 0x9, payload: Array("are you there".utf8)))
+            try await peer.send(Frame.make(opcode: 0x0, payload: Array("ments".utf8)))
+            #expect(try await readExactly(9, from: server) == Array("fragments".utf8))
+            let pong: [UInt8] = [0x8A, 13] + Array("are you there".utf8)
+            #expect(try await peer.wait(upTo: Self.promptly) { $0.received.contains(pong) }, "no pong")
+        }
+    }
+
     @Test("close in the middle of a fragmented message: close 1002, the reader fails naming it")
     func closeMidMessage() async throws {
         try await withUpgradedPeer { peer, server in

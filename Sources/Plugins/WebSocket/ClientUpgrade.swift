@@ -1,11 +1,10 @@
 import LibP2PCore
 import LibP2PSockets
 import NIOCore
-import NIOWebSocket
 
 /// The dialing side's pipeline: (TLS for wss), then `ClientUpgradeHandler`, which
 /// sends the upgrade request once the socket (and TLS) is up and checks the answer;
-/// on `101` the frame codec, `WebSocketFrameHandler` and the shared
+/// on `101` `WebSocketFrameHandler` (the framing) and the shared
 /// `ConnectionHandler` take its place, and bytes the server sent right behind its
 /// answer are passed to them, not dropped.
 enum ClientUpgrade {
@@ -113,11 +112,9 @@ final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
     private func upgrade(_ context: ChannelHandlerContext, rest: ByteBuffer) {
         done = true
         do {
-            // NIO's frame codec, then ours (which also answers the codec's errors).
             try context.pipeline.syncOperations.addHandlers(
                 [
-                    WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)),
-                    WebSocketFrameHandler(role: .client),
+                    WebSocketFrameHandler(role: .client, maxFrameSize: maxFrameSize),
                     ConnectionHandler(buffers),
                 ], position: .after(self))
         } catch {

@@ -2,11 +2,10 @@ import LibP2PCore
 import LibP2PSockets
 import Logging
 import NIOCore
-import NIOWebSocket
 
 /// The listening side's pipeline for one accepted socket: (TLS for wss), then
 /// `ServerUpgradeHandler`, which reads the upgrade request and answers it; once
-/// `101` is sent, the frame codec, `WebSocketFrameHandler` and the shared
+/// `101` is sent, `WebSocketFrameHandler` (the framing) and the shared
 /// `ConnectionHandler` take its place and the connection is queued for `accept()`.
 /// A connection that does not upgrade never reaches `accept()`: it gets an answer
 /// and is closed at once, and the listener goes on serving.
@@ -134,11 +133,9 @@ final class ServerUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
         let buffers = ConnectionBuffers()
         let onUpgraded = self.onUpgraded
         do {
-            // NIO's frame codec, then ours (which also answers the codec's errors).
             try context.pipeline.syncOperations.addHandlers(
                 [
-                    WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: limits.maxFrameSize)),
-                    WebSocketFrameHandler(role: .server),
+                    WebSocketFrameHandler(role: .server, maxFrameSize: limits.maxFrameSize),
                     ConnectionHandler(buffers) { channel in onUpgraded(channel, buffers) },
                 ], position: .after(self))
         } catch {
