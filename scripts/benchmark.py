@@ -2,8 +2,10 @@
 """Handshake and ping latency, Swift x Swift side by side with py x py, in one run.
 
 Runs N listener/dialer pairs of each implementation for each combination through
-one private Redis on a free loopback port, then prints the median and spread
-(min, p90, max) of handshakePlusOneRTT and ping RTT. Not a test: it asserts nothing.
+one private Redis on a free loopback port, round robin (one pair of each row per
+round, so that load changes during the run fall on every row alike), then prints
+the median and spread (min, p90, max) of handshakePlusOneRTT and ping RTT. Not a
+test: it asserts nothing.
 
     scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--impls swift,py] [--swift-bin PATH]
 
@@ -114,16 +116,21 @@ def main():
                         REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
             base.pop("DEBUG", None)
             for name, cmd in impls.items():
-                hs, rtt, failures = [], [], []
-                for i in range(args.pairs):
-                    result, err = run_pair(cmd, cmd, base, "bench-%s-%s-%d-%d" % (name, combo.replace("/", "-"), os.getpid(), i), args.timeout)
-                    if result:
-                        hs.append(result[0])
-                        rtt.append(result[1])
-                    else:
-                        failures.append(err)
-                rows.append(("%s x %s" % (name, name), combo, hs, rtt, failures))
-                print("  ran %-14s %-18s %d ok, %d failed" % ("%s x %s" % (name, name), combo, len(hs), len(failures)), file=sys.stderr)
+                rows.append(("%s x %s" % (name, name), combo, [], [], [], cmd, base))
+        # Round robin over the rows, one pair each per round, so that a change in
+        # the machine's load during the run falls on every row alike.
+        for i in range(args.pairs):
+            for pair, combo, hs, rtt, failures, cmd, base in rows:
+                key = "bench-%s-%s-%d-%d" % (pair.split()[0], combo.replace("/", "-"), os.getpid(), i)
+                result, err = run_pair(cmd, cmd, base, key, args.timeout)
+                if result:
+                    hs.append(result[0])
+                    rtt.append(result[1])
+                else:
+                    failures.append(err)
+        rows = [row[:5] for row in rows]
+        for pair, combo, hs, _, failures in rows:
+            print("  ran %-14s %-18s %d ok, %d failed" % (pair, combo, len(hs), len(failures)), file=sys.stderr)
         print("pairs per row: %d   (ms; median, min, p90, max)" % args.pairs)
         print("%-14s %-18s %-35s %-35s" % ("pair", "combination", "handshakePlusOneRTT  med/min/p90/max", "ping RTT  med/min/p90/max"))
         medians = {}
