@@ -35,5 +35,20 @@ struct WebSocketInteropTests {
         let outcome = await runner.run(test, listenerCommand: listener, dialerCommand: dialer)
         await redis.stop()
         #expect(outcome.passed, "\(test.name): \(outcome.reason ?? "")\n\(outcome.log)")
+        // The dialer's exit code says nothing about the listener's side: a listener
+        // that died, or a Swift listener whose connection failed after the ping (a
+        // close frame lost, say), must fail the test too.
+        #expect(!outcome.log.contains("the listener exited before the dialer finished"), "\(test.name)\n\(outcome.log)")
+        if test.listener == "swift", outcome.passed {
+            let listenerLog = outcome.log.components(separatedBy: "=== listener stderr").last ?? ""
+            #expect(listenerLog.contains("inbound connection"), "the listener never served: \(test.name)\n\(outcome.log)")
+            // py-libp2p 0.8.1's dialer, shutting its host down after the ping,
+            // sometimes ends the TCP connection without a WebSocket close frame (3
+            // of 8 runs here); we read that as go does, code 1006. That is py's exit,
+            // not our failure; any other failure is.
+            let failures = listenerLog.split(separator: "\n").filter { $0.contains("inbound connection failed") }
+                .filter { test.dialer != "py" || !$0.contains("code 1006 (no close frame)") }
+            #expect(failures.isEmpty, "\(test.name)\n\(outcome.log)")
+        }
     }
 }
