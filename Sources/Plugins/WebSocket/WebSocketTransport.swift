@@ -20,8 +20,8 @@ public struct WebSocketTransport: Transport {
     public let headerTimeout: Duration
     /// The largest request head a listener reads (bytes).
     public let maxHeaderBytes: Int
-    /// The largest frame either side accepts (bytes): NIO's decoder holds one
-    /// whole frame, so this bounds a connection's frame memory.
+    /// The largest frame either side accepts (bytes); a bigger one is refused
+    /// with close 1009 on its header. Payloads are streamed, never held whole.
     public let maxFrameSize: Int
 
     private let executor: EventLoopTaskExecutor
