@@ -65,11 +65,27 @@ let package = Package(
             ],
             path: "Sources/Registry"),
 
+        // Socket machinery shared by the transports that run over TCP (bootstrap,
+        // inbound buffer, outbound window, accept queue): not a plugin, so TCP and
+        // WebSocket can both depend on it without importing each other.
+        .target(
+            name: "LibP2PSockets",
+            dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/Sockets", exclude: ["README.md"]),
+
         // Plugins.
         .target(
             name: "LibP2PTCP",
-            dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: plugin + ["LibP2PSockets", .product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/Plugins/TCP", exclude: ["README.md"]),
+        .target(
+            name: "LibP2PWebSocket",
+            dependencies: plugin + [
+                "LibP2PSockets", "COpenSSL",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Plugins/WebSocket", exclude: ["README.md"]),
         .target(
             name: "LibP2PNoise",
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -81,7 +97,7 @@ let package = Package(
         // The list of built-in plugins, in one place: `Registry.builtin()`. Plugins never import it.
         .target(
             name: "LibP2PBuiltins",
-            dependencies: ["LibP2PRegistry", "LibP2PTCP", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex"],
+            dependencies: ["LibP2PRegistry", "LibP2PTCP", "LibP2PWebSocket", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex"],
             path: "Sources/Builtins"),
         // A libp2p host any Swift program can use: dial/listen by multiaddr, protocol
         // handlers by ID, ping and identify. No Redis, no env vars.
@@ -132,7 +148,14 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["LibP2PCore", "LibP2PConformance", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "RegistryTests", dependencies: ["LibP2PRegistry", "LibP2PConformance"]),
-        .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
+        .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PSockets", "LibP2PConformance"]),
+        .testTarget(
+            name: "WebSocketTests",
+            dependencies: [
+                "LibP2PWebSocket", "LibP2PSockets", "LibP2PConformance",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),

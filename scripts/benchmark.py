@@ -2,10 +2,16 @@
 """Handshake and ping latency, Swift x Swift side by side with py x py, in one run.
 
 Runs N listener/dialer pairs of each implementation for each combination through
-one private Redis on a free loopback port, then prints the median and spread
-(min, p90, max) of handshakePlusOneRTT and ping RTT. Not a test: it asserts nothing.
+one private Redis on a free loopback port, round robin (one pair of each row per
+round, so that load changes during the run fall on every row alike), then prints
+the median and spread (min, p90, max) of handshakePlusOneRTT and ping RTT. Not a
+test: it asserts nothing.
 
-    scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--swift-bin PATH]
+    scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--impls swift,py] [--swift-bin PATH]
+
+A combination is `security/muxer` (over tcp) or `transport/security/muxer`, e.g.
+`--combos tcp/noise/yamux,ws/noise/yamux,wss/noise/yamux --impls swift` compares
+the transports side by side in one run.
 """
 import argparse
 import os
@@ -84,6 +90,7 @@ def main():
     ap.add_argument("--swift-bin", default=os.path.join(ROOT, ".build", "release", "libp2p-interop"))
     ap.add_argument("--py-python", default=os.environ.get("PY_PEER_PYTHON"))
     ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--impls", default="swift,py", help="which implementations to pair with themselves")
     args = ap.parse_args()
 
     if not os.path.exists(args.swift_bin):
@@ -96,26 +103,34 @@ def main():
         "swift": [args.swift_bin],
         "py": [py_python, os.path.join(ROOT, "interop", "python", "peer.py")],
     }
+    impls = {name: cmd for name, cmd in impls.items() if name in args.impls.split(",")}
 
     redis, port, tmp = start_redis()
     try:
         rows = []
         for combo in args.combos.split(","):
-            security, muxer = combo.split("/")
-            base = dict(os.environ, TRANSPORT="tcp", SECURE_CHANNEL=security, MUXER=muxer,
+            parts = combo.split("/")
+            transport, security, muxer = parts if len(parts) == 3 else ["tcp"] + parts
+            combo = "%s/%s/%s" % (transport, security, muxer)
+            base = dict(os.environ, TRANSPORT=transport, SECURE_CHANNEL=security, MUXER=muxer,
                         REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
             base.pop("DEBUG", None)
             for name, cmd in impls.items():
-                hs, rtt, failures = [], [], []
-                for i in range(args.pairs):
-                    result, err = run_pair(cmd, cmd, base, "bench-%s-%s-%d-%d" % (name, combo.replace("/", "-"), os.getpid(), i), args.timeout)
-                    if result:
-                        hs.append(result[0])
-                        rtt.append(result[1])
-                    else:
-                        failures.append(err)
-                rows.append(("%s x %s" % (name, name), "tcp/%s" % combo, hs, rtt, failures))
-                print("  ran %-14s %-18s %d ok, %d failed" % ("%s x %s" % (name, name), combo, len(hs), len(failures)), file=sys.stderr)
+                rows.append(("%s x %s" % (name, name), combo, [], [], [], cmd, base))
+        # Round robin over the rows, one pair each per round, so that a change in
+        # the machine's load during the run falls on every row alike.
+        for i in range(args.pairs):
+            for pair, combo, hs, rtt, failures, cmd, base in rows:
+                key = "bench-%s-%s-%d-%d" % (pair.split()[0], combo.replace("/", "-"), os.getpid(), i)
+                result, err = run_pair(cmd, cmd, base, key, args.timeout)
+                if result:
+                    hs.append(result[0])
+                    rtt.append(result[1])
+                else:
+                    failures.append(err)
+        rows = [row[:5] for row in rows]
+        for pair, combo, hs, _, failures in rows:
+            print("  ran %-14s %-18s %d ok, %d failed" % (pair, combo, len(hs), len(failures)), file=sys.stderr)
         print("pairs per row: %d   (ms; median, min, p90, max)" % args.pairs)
         print("%-14s %-18s %-35s %-35s" % ("pair", "combination", "handshakePlusOneRTT  med/min/p90/max", "ping RTT  med/min/p90/max"))
         medians = {}

@@ -3,6 +3,7 @@ import LibP2PNoise
 import LibP2PRegistry
 import LibP2PTCP
 import LibP2PTLS
+import LibP2PWebSocket
 import LibP2PYamux
 
 /// LibP2PBuiltins: the one list of plugins this build ships. Plugins never import
@@ -14,6 +15,8 @@ extension Registry {
         var registry = Registry()
         do {
             try registry.register(TCPTransport())
+            try registry.register(WebSocketTransport())
+            try registry.register(WebSocketTransport(secure: true))
             try registry.register(NoiseSecurity())
             try registry.register(TLSSecurity())
             try registry.register(YamuxMuxer())

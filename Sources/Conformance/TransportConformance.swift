@@ -31,6 +31,9 @@ public struct TransportConformance: Sendable {
         case connectionCloseWakesReads
         /// Dialing an address nobody listens on fails promptly.
         case dialRefused
+        /// Peers that connect, send no handshake (or junk) and vanish leave the
+        /// listener serving the next honest dial.
+        case abandonedConnections
 
         public var description: String { rawValue }
     }
@@ -83,6 +86,7 @@ public struct TransportConformance: Sendable {
         case .dataBothWays: try await checkDataBothWays(context(check, "both sides at once"))
         case .listenerCloseWakesAccept: try await checkListenerClose(context(check, "listener"))
         case .dialRefused: try await checkDialRefused(context(check, "dialer"))
+        case .abandonedConnections: try await checkAbandonedConnections(context(check, "listener"))
         case .halfClose:
             for side in Side.allCases { try await checkHalfClose(closer: side, context(check, "\(side.rawValue) closes first")) }
         case .connectionCloseWakesReads:

@@ -31,13 +31,15 @@ public final class Host: Sendable {
     private let handlers = NIOLockedValueBox<[(id: String, handler: StreamHandler)]>([])
     private let listening = NIOLockedValueBox<[Multiaddr]>([])
 
-    /// Builds the host and lets each security plugin do its per-host setup now
-    /// (TLS makes its certificate), so none of it lands in a handshake.
+    /// Builds the host and lets each transport and security plugin do its per-host
+    /// setup now (TLS makes its certificate, wss its client context), so none of it
+    /// lands in a handshake.
     public init(
         transports: [any Transport], upgrader: Upgrader, limits: ConnectionLimits = ConnectionLimits(),
         inboundIdentify: IdentifyStart = .afterFirstStream(orAfter: .milliseconds(500)),
         logger: Logger = Logger(label: "libp2p.host")
     ) throws {
+        for transport in transports { try transport.prepare() }
         try upgrader.prepare()
         self.transports = transports
         self.upgrader = upgrader

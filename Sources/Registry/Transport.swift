@@ -11,6 +11,17 @@ public protocol Transport: Sendable {
     func dial(_ address: Multiaddr) async throws -> any RawConnection
     /// Listens on `address`; port 0 picks a free port, reported by `localAddresses`.
     func listen(_ address: Multiaddr) async throws -> any Listener
+    /// The address to listen on at `ip` (an IPv4 or IPv6 literal) with a free port,
+    /// in this transport's form: `/ip4/<ip>/tcp/0` for tcp, `…/tcp/0/ws` for ws.
+    /// Lets a caller that only knows an IP (the interop listener) listen on any
+    /// transport. Throws when `ip` is not an IP literal.
+    func listenAddress(ip: String) throws -> Multiaddr
+
+    /// Per-host setup done once when a host is built, before any connection (wss
+    /// makes its client TLS context here, as go makes its `tls.Config`), so that it
+    /// never lands inside a measured dial, and is paid only by hosts that use this
+    /// transport. Optional: the default does nothing.
+    func prepare() throws
 
     /// Where the tasks that drive this transport's connections run best, if it
     /// matters (TCP: its socket thread, saving a thread switch per message). The
@@ -20,6 +31,7 @@ public protocol Transport: Sendable {
 
 extension Transport {
     public var preferredTaskExecutor: (any TaskExecutor)? { nil }
+    public func prepare() throws {}
 }
 
 /// A transport-level connection: a byte stream with its two endpoints.

@@ -38,7 +38,7 @@ public enum InteropRun {
                         return try await DialerRole.run(config: config, host: host, logger: runLogger)
                             .rendered(for: config.form)
                     }
-                    try await ListenerRole.run(config: config, host: host, logger: runLogger)
+                    try await ListenerRole.run(config: config, host: host, transport: transport, logger: runLogger)
                 }
             }
         } catch let error as DeadlineExceeded {

@@ -1,17 +1,16 @@
 import LibP2PCore
 import LibP2PHost
+import LibP2PRegistry
 import Logging
 
 /// The listener of one interop test: listen, publish `<addr>/p2p/<id>` through
 /// Redis, serve until killed.
 enum ListenerRole {
     /// Returns only by throwing (the harness kills the listener once the dialer is done).
-    static func run(config: InteropConfig, host: Host, logger: Logger) async throws -> Never {
+    static func run(config: InteropConfig, host: Host, transport: any Transport, logger: Logger) async throws -> Never {
         let listenAddress: Multiaddr
         do {
-            let ip: Multiaddr.Component = config.listenIP.contains(":")
-                ? try .init(name: "ip6", value: config.listenIP) : try .init(name: "ip4", value: config.listenIP)
-            listenAddress = Multiaddr(components: [ip, .tcp(0)])
+            listenAddress = try transport.listenAddress(ip: config.listenIP)
         } catch {
             throw InteropFailure(.config, "bad listen IP '\(config.listenIP)': \(error)")
         }

@@ -92,7 +92,7 @@ struct MultiaddrTests {
         ("/foo/bar", .unknownProtocol("foo")),
         ("//ip4/1.2.3.4", .unknownProtocol("")),
         ("/ip4/1.2.3.4/udp/1/quic-v1", .unknownProtocol("quic-v1")),
-        ("/ip4/1.2.3.4/tcp/1/ws", .unknownProtocol("ws")),
+        ("/ip4/1.2.3.4/tcp/1/webrtc", .unknownProtocol("webrtc")),
     ])
     func badText(text: String, expected: MultiaddrError) {
         #expect(throws: expected) { try Multiaddr(text) }

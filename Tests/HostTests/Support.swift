@@ -32,7 +32,7 @@ enum TestHosts {
     static func serving<T: Sendable>(
         _ host: Host, _ body: @Sendable (HostListener, Multiaddr) async throws -> T
     ) async throws -> T {
-        let listener = try await host.listen(on: try Multiaddr("/ip4/127.0.0.1/tcp/0"))
+        let listener = try await host.listen(on: try host.transports[0].listenAddress(ip: "127.0.0.1"))
         let address = listener.addresses[0].appending(.p2p(host.peerID))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await listener.run() }

@@ -23,7 +23,7 @@ struct CombinationTests {
         let listenerKey = PrivateKey.generateEd25519()
         let dialer = try registry.upgrader(security: combination.security, muxer: combination.muxer, identity: dialerKey)
         let listenerSide = try registry.upgrader(security: combination.security, muxer: combination.muxer, identity: listenerKey)
-        let listener = try await transport.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))
+        let listener = try await transport.listen(try transport.listenAddress(ip: "127.0.0.1"))
         let address = try #require(listener.localAddresses.first).appending(.p2p(listenerKey.peerID))
         let muxerID = try registry.muxer(named: combination.muxer).protocolID
         let securityID = try registry.security(named: combination.security).protocolID

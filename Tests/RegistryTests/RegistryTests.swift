@@ -16,6 +16,7 @@ struct NamedTransport: Transport {
     func canDial(_ address: Multiaddr) -> Bool { false }
     func dial(_ address: Multiaddr) async throws -> any RawConnection { throw NotAPlugin(name: name) }
     func listen(_ address: Multiaddr) async throws -> any Listener { throw NotAPlugin(name: name) }
+    func listenAddress(ip: String) throws -> Multiaddr { throw NotAPlugin(name: name) }
 }
 
 struct NamedSecurity: SecurityProtocol {

@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 
 @testable import LibP2PTCP
+@testable import LibP2PSockets
 
 /// The pure state machines behind the connection and the listener, without sockets.
 @Suite struct StateMachineTests {

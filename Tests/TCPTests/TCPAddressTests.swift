@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 
 @testable import LibP2PTCP
+@testable import LibP2PSockets
 
 @Suite struct TCPAddressTests {
     static let peer = PrivateKey.generateEd25519().peerID

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import LibP2PTCP
+@testable import LibP2PSockets
 
 @Suite struct TCPConnectionTests {
     @Test(arguments: ["/ip4/127.0.0.1", "/ip6/::1"])

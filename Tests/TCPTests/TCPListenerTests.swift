@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 
 @testable import LibP2PTCP
+@testable import LibP2PSockets
 
 @Suite struct TCPListenerTests {
     @Test func closeWakesEveryPendingAcceptAndLaterAcceptsReturnNil() async throws {
@@ -68,7 +69,7 @@ import Testing
     @Test func peersBeyondTheAcceptQueueLimitAreAcceptedOnceItDrains() async throws {
         let transport = TCPTransport()
         let listener = try await transport.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))
-        let count = TCPTransport.acceptQueueLimit + 16
+        let count = SocketBootstrap.acceptQueueLimit + 16
         try await withTimeout(.seconds(30)) {
             var clients: [any RawConnection] = []
             for _ in 0..<count {

@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 
 @testable import LibP2PTCP
+@testable import LibP2PSockets
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import datetime
 import json
 import logging
 import math
 import os
 import secrets
+import ssl
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -137,8 +140,8 @@ class Config:
 
         if transport is None:
             raise _config_error("TRANSPORT/transport is not set")
-        if transport != "tcp":
-            raise _config_error(f"unsupported transport {transport!r} (only tcp)")
+        if transport not in ("tcp", "ws", "wss"):
+            raise _config_error(f"unsupported transport {transport!r} (tcp|ws|wss)")
         if security is None:
             raise _config_error("SECURE_CHANNEL/security is not set")
         if security not in ("noise", "tls"):
@@ -210,7 +213,57 @@ def make_key_pair(key_type: str) -> KeyPair:
     return ed25519.create_new_key_pair()
 
 
-def build_host(cfg: Config) -> IHost:
+# --------------------------------------------------------------------------
+# Transports: tcp, ws and wss
+# --------------------------------------------------------------------------
+
+# What follows /tcp/<port> in this peer's addresses, per transport.
+TRANSPORT_SUFFIX = {"tcp": "", "ws": "/ws", "wss": "/tls/ws"}
+
+
+def _self_signed_server_context() -> ssl.SSLContext:
+    """The wss listener's TLS: a certificate made at start, as in go's and py's
+    own interop tests. Nobody verifies it: the libp2p handshake on top
+    (noise or tls) authenticates the peer."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "libp2p-websocket")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        cert_path = os.path.join(directory, "cert.pem")
+        key_path = os.path.join(directory, "key.pem")
+        with open(cert_path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_path, "wb") as f:
+            f.write(key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption()))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+def _unverified_client_context() -> ssl.SSLContext:
+    """The wss dialer's TLS: no web-PKI check of the listener's self-signed
+    certificate (the libp2p handshake on top authenticates)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def build_host(cfg: Config, listen_addr: multiaddr.Multiaddr | None = None) -> IHost:
     key_pair = make_key_pair(cfg.key_type)
     # py's defaults offer noise+tls+secio+plaintext and both muxers; the
     # interop matrix tests one combination at a time, so pass maps holding
@@ -231,11 +284,20 @@ def build_host(cfg: Config) -> IHost:
     # "happy eyeballs" delay after starting the dial; a limit of 1 ends the
     # dial as soon as the one connection is up.
     connection_config = ConnectionConfig(max_connections_per_peer=1)
+    # py picks its transport from the listen addresses: a /ws one gives the
+    # websocket transport (which dials both ws and wss).
+    websocket: dict[str, Any] = {}
+    if cfg.transport in ("ws", "wss"):
+        websocket["listen_addrs"] = [listen_addr] if listen_addr else []
+        websocket["tls_client_config"] = _unverified_client_context()
+        if cfg.transport == "wss" and not cfg.is_dialer:
+            websocket["tls_server_config"] = _self_signed_server_context()
     return new_host(
         key_pair=key_pair,
         sec_opt=sec_opt,
         muxer_opt=muxer_opt,
         connection_config=connection_config,
+        **websocket,
     )
 
 
@@ -323,7 +385,8 @@ def dialable_address(cfg: Config, host: IHost) -> str:
     ip = cfg.ip
     if ip in ("0.0.0.0", "::"):
         ip = interface_address(want_v6=ip == "::")
-    return f"{_ip_component(ip)}/tcp/{port}/p2p/{host.get_id()}"
+    suffix = TRANSPORT_SUFFIX[cfg.transport]
+    return f"{_ip_component(ip)}/tcp/{port}{suffix}/p2p/{host.get_id()}"
 
 
 # --------------------------------------------------------------------------
@@ -452,10 +515,12 @@ async def ping_once_handler(stream: INetStream) -> None:
 
 async def run_listener(cfg: Config, deadline: float, progress: Progress) -> None:
     progress.enter("listen")
-    host = build_host(cfg)
+    listen_addr = multiaddr.Multiaddr(
+        f"{_ip_component(cfg.ip)}/tcp/0{TRANSPORT_SUFFIX[cfg.transport]}"
+    )
+    host = build_host(cfg, listen_addr)
     if cfg.ping_once:
         host.set_stream_handler(PING_PROTOCOL_ID, ping_once_handler)
-    listen_addr = multiaddr.Multiaddr(f"{_ip_component(cfg.ip)}/tcp/0")
     send, receive = trio.open_memory_channel[PeerID](IDENTIFY_QUEUE_SIZE)
     if cfg.report_identify:
         host.get_network().register_notifee(InboundConnections(send))
@@ -497,11 +562,15 @@ async def run_dialer(
     cfg: Config, deadline: float, progress: Progress
 ) -> tuple[float, float]:
     progress.enter("start")
-    host = build_host(cfg)
     # py's identify responder waits up to 500 ms for the host to have an
     # address before answering; a host that listens nowhere always pays it.
-    # A loopback listener keeps the dialer's identify answers immediate.
-    async with host.run([multiaddr.Multiaddr(DIALER_LISTEN_ADDR)]):
+    # A loopback listener keeps the dialer's identify answers immediate. For
+    # ws and wss it is a /ws one, which also selects py's websocket transport.
+    own_addr = multiaddr.Multiaddr(
+        DIALER_LISTEN_ADDR + ("/ws" if cfg.transport in ("ws", "wss") else "")
+    )
+    host = build_host(cfg, own_addr)
+    async with host.run([own_addr]):
         progress.enter("redis")
         client = await trio.to_thread.run_sync(
             connect_redis, cfg, deadline, progress, abandon_on_cancel=True
@@ -519,6 +588,10 @@ async def run_dialer(
         if reply is None:
             raise PeerError("blpop", f"no listener address in {cfg.redis_key} within the timeout")
         address_text = reply[1].decode()
+        if cfg.transport == "wss":
+            # py-libp2p 0.8.1's websocket parser refuses /tls/ws followed by
+            # /p2p/<id> (it takes /wss/p2p/<id>); both mean the same wss address.
+            address_text = address_text.replace("/tls/ws/p2p/", "/wss/p2p/")
         log.info("dialing %s", address_text)
         try:
             peer_info = info_from_p2p_addr(multiaddr.Multiaddr(address_text))

@@ -6,7 +6,9 @@ import Darwin
 
 /// A multiaddr: a self-describing network address such as
 /// `/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…`, in text and binary forms.
-/// Supports `/ip4`, `/ip6`, `/tcp`, `/udp`, `/dns`, `/dns4`, `/dns6`, `/p2p`.
+/// Supports `/ip4`, `/ip6`, `/tcp`, `/udp`, `/dns`, `/dns4`, `/dns6`, `/p2p`, and
+/// for WebSocket `/ws`, `/wss`, `/tls` and `/sni/<name>` (codes as in the
+/// multicodec table and go-multiaddr).
 public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
     public enum Component: Sendable, Hashable {
         case ip4([UInt8])  // 4 bytes
@@ -17,6 +19,14 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         case dns4(String)
         case dns6(String)
         case p2p(PeerID)
+        /// WebSocket over the TCP connection (code 477, no value).
+        case ws
+        /// The older spelling of `/tls/ws` (code 478, no value).
+        case wss
+        /// TLS on the connection below what follows (code 448, no value).
+        case tls
+        /// The TLS server name to send (code 449), as in `/tls/sni/<name>/ws`.
+        case sni(String)
     }
 
     public var components: [Component]
@@ -34,6 +44,10 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
             // An unknown name is reported as such, even when nothing follows it
             // (`/ip4/1.2.3.4/quic-v1`), rather than as a missing value.
             guard Component.codes[String(name)] != nil else { throw MultiaddrError.unknownProtocol(String(name)) }
+            if let bare = Component(valueless: String(name)) {
+                comps.append(bare)
+                continue
+            }
             guard let value = iterator.next() else {
                 throw MultiaddrError.invalid("protocol /\(name) has no value")
             }
@@ -74,6 +88,10 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         Multiaddr(components: components + [component])
     }
 
+    public func appending(_ more: [Component]) -> Multiaddr {
+        Multiaddr(components: components + more)
+    }
+
     /// The address without any `/p2p/…` component.
     public func removingPeerID() -> Multiaddr {
         Multiaddr(components: components.filter { if case .p2p = $0 { return false } else { return true } })
@@ -103,9 +121,25 @@ public enum MultiaddrError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Multiaddr.Component {
+    /// `/ip4/<ip>` or `/ip6/<ip>` for an IP literal (IPv6 when it has a colon).
+    public static func ip(_ literal: String) throws -> Multiaddr.Component {
+        try Multiaddr.Component(name: literal.contains(":") ? "ip6" : "ip4", value: literal)
+    }
+
     static let codes: [String: UInt64] = [
         "ip4": 4, "tcp": 6, "udp": 273, "dns": 53, "dns4": 54, "dns6": 55, "ip6": 41, "p2p": 421, "ipfs": 421,
+        "ws": 477, "wss": 478, "tls": 448, "sni": 449,
     ]
+
+    /// The components that carry no value (`/ws`, `/wss`, `/tls`).
+    init?(valueless name: String) {
+        switch name {
+        case "ws": self = .ws
+        case "wss": self = .wss
+        case "tls": self = .tls
+        default: return nil
+        }
+    }
 
     public init(name: String, value: String) throws {
         switch name {
@@ -125,6 +159,11 @@ extension Multiaddr.Component {
             self = name == "dns" ? .dns(value) : name == "dns4" ? .dns4(value) : .dns6(value)
         case "p2p", "ipfs":
             self = .p2p(try PeerID(value))
+        case "sni":
+            guard !value.isEmpty, !value.contains("/") else { throw MultiaddrError.invalid("bad SNI name \(value)") }
+            self = .sni(value)
+        case "ws", "wss", "tls":
+            throw MultiaddrError.invalid("protocol /\(name) takes no value")
         default:
             throw MultiaddrError.unknownProtocol(name)
         }
@@ -149,13 +188,21 @@ extension Multiaddr.Component {
             let b = try fixed(2)
             let port = UInt16(b[0]) << 8 | UInt16(b[1])
             return (code == 6 ? .tcp(port) : .udp(port), 2)
-        case 53, 54, 55:
+        case 477: return (.ws, 0)
+        case 478: return (.wss, 0)
+        case 448: return (.tls, 0)
+        case 53, 54, 55, 449:
             let (b, used) = try lengthPrefixed()
             // A '/' would make the text form unparsable.
             guard let name = String(validating: b, as: UTF8.self), !name.isEmpty, !name.contains("/") else {
                 throw MultiaddrError.invalid("bad DNS name")
             }
-            return (code == 53 ? .dns(name) : code == 54 ? .dns4(name) : .dns6(name), used)
+            switch code {
+            case 53: return (.dns(name), used)
+            case 54: return (.dns4(name), used)
+            case 55: return (.dns6(name), used)
+            default: return (.sni(name), used)
+            }
         case 421:
             let (b, used) = try lengthPrefixed()
             return (.p2p(try PeerID(multihash: b)), used)
@@ -174,6 +221,10 @@ extension Multiaddr.Component {
         case .dns4: return 54
         case .dns6: return 55
         case .p2p: return 421
+        case .ws: return 477
+        case .wss: return 478
+        case .tls: return 448
+        case .sni: return 449
         }
     }
 
@@ -182,10 +233,11 @@ extension Multiaddr.Component {
         switch self {
         case .ip4(let b), .ip6(let b): return head + b
         case .tcp(let p), .udp(let p): return head + [UInt8(p >> 8), UInt8(p & 0xFF)]
-        case .dns(let s), .dns4(let s), .dns6(let s):
+        case .dns(let s), .dns4(let s), .dns6(let s), .sni(let s):
             let b = Array(s.utf8)
             return head + UVarint.encode(b.count) + b
         case .p2p(let id): return head + UVarint.encode(id.multihash.count) + id.multihash
+        case .ws, .wss, .tls: return head
         }
     }
 
@@ -199,6 +251,10 @@ extension Multiaddr.Component {
         case .dns4: return "dns4"
         case .dns6: return "dns6"
         case .p2p: return "p2p"
+        case .ws: return "ws"
+        case .wss: return "wss"
+        case .tls: return "tls"
+        case .sni: return "sni"
         }
     }
 
@@ -214,10 +270,16 @@ extension Multiaddr.Component {
             _ = inet_ntop(family, &b, &out, socklen_t(out.count))
             return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         case .tcp(let p), .udp(let p): return String(p)
-        case .dns(let s), .dns4(let s), .dns6(let s): return s
+        case .dns(let s), .dns4(let s), .dns6(let s), .sni(let s): return s
         case .p2p(let id): return id.description
+        case .ws, .wss, .tls: return ""
         }
     }
 
-    var text: String { "/\(name)/\(value)" }
+    var text: String {
+        switch self {
+        case .ws, .wss, .tls: return "/\(name)"
+        default: return "/\(name)/\(value)"
+        }
+    }
 }

@@ -4,38 +4,38 @@ import LibP2PCore
 /// return as soon as NIO has the bytes, so a writer can keep the socket busy; once
 /// more than `highWatermark` bytes are pending, the writer waits until the socket
 /// has drained them below `lowWatermark`. A pure state machine, like `InboundState`.
-struct OutboundState: Sendable {
-    let highWatermark: Int
-    let lowWatermark: Int
-    private(set) var pendingBytes = 0
+package struct OutboundState: Sendable {
+    package let highWatermark: Int
+    package let lowWatermark: Int
+    package private(set) var pendingBytes = 0
     /// Set once writing is over: why later writes fail.
-    private(set) var failure: (any Error)?
+    package private(set) var failure: (any Error)?
     /// The writer waiting for the socket to drain.
-    var writers = WaiterQueue<Void>()
+    package var writers = WaiterQueue<Void>()
 
-    init(highWatermark: Int, lowWatermark: Int) {
+    package init(highWatermark: Int, lowWatermark: Int) {
         precondition(lowWatermark <= highWatermark)
         self.highWatermark = highWatermark
         self.lowWatermark = lowWatermark
     }
 
     /// A write of `count` bytes is about to be handed to the event loop.
-    mutating func startWrite(_ count: Int) throws {
+    package mutating func startWrite(_ count: Int) throws {
         if let failure { throw failure }
         pendingBytes += count
     }
 
     /// After handing a write over: must the writer wait for the socket to drain?
-    var mustWait: Bool { pendingBytes > highWatermark }
+    package var mustWait: Bool { pendingBytes > highWatermark }
 
     /// A waiting writer may go on once the socket drained below the low watermark.
-    func mayContinue() throws -> Bool {
+    package func mayContinue() throws -> Bool {
         if let failure { throw failure }
         return pendingBytes <= lowWatermark
     }
 
     /// The socket took (or failed to take) `count` bytes.
-    mutating func completed(_ count: Int, error: (any Error)?) -> Resumptions {
+    package mutating func completed(_ count: Int, error: (any Error)?) -> Resumptions {
         pendingBytes -= count
         if let error, failure == nil { failure = error }
         if let failure { return writers.wakeAll(throwing: failure) }
@@ -43,7 +43,7 @@ struct OutboundState: Sendable {
     }
 
     /// No more writes: later ones fail with `error`, a waiting writer too.
-    mutating func end(_ error: any Error) -> Resumptions {
+    package mutating func end(_ error: any Error) -> Resumptions {
         if failure == nil { failure = error }
         return writers.wakeAll(throwing: failure!)
     }
@@ -51,16 +51,16 @@ struct OutboundState: Sendable {
 
 /// `OutboundState` behind a lock, shared by the connection's writer and the
 /// completion callbacks of its writes (event loop).
-final class OutboundWindow: Sendable {
+package final class OutboundWindow: Sendable {
     private let state: LockedState<OutboundState>
 
-    init(highWatermark: Int, lowWatermark: Int) {
+    package init(highWatermark: Int, lowWatermark: Int) {
         state = LockedState(OutboundState(highWatermark: highWatermark, lowWatermark: lowWatermark))
     }
 
     /// Accounts for `count` bytes and runs `submit`, which hands them to the event
     /// loop; then waits while too many bytes are pending.
-    func write(_ count: Int, submit: () -> Void) async throws {
+    package func write(_ count: Int, submit: () -> Void) async throws {
         let mustWait = try state.withLock { s in
             try s.startWrite(count)
             return s.mustWait
@@ -70,14 +70,14 @@ final class OutboundWindow: Sendable {
         try await state.wait(in: \.writers) { s, _ in try s.mayContinue() ? .ready(()) : .park }
     }
 
-    func completed(_ count: Int, error: (any Error)?) {
+    package func completed(_ count: Int, error: (any Error)?) {
         state.withLockThenResume { $0.completed(count, error: error) }
     }
 
     /// Why writing is over, if it is.
-    var failure: (any Error)? { state.withLock { $0.failure } }
+    package var failure: (any Error)? { state.withLock { $0.failure } }
 
-    func end(_ error: any Error) {
+    package func end(_ error: any Error) {
         state.withLockThenResume { $0.end(error) }
     }
 }

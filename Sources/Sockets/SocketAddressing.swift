@@ -8,17 +8,17 @@ import NIOCore
 import NIOPosix
 
 /// Where a TCP multiaddr points: an IP socket address, or a DNS name to resolve.
-enum TCPEndpoint: Equatable {
+package enum TCPEndpoint: Equatable {
     case ip(SocketAddress)
     case dns(name: String, port: Int, family: AddressFamily)
 
-    enum AddressFamily: Equatable {
+    package enum AddressFamily: Equatable {
         case any, ipv4, ipv6
     }
 
     /// Reads `/ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>`, optionally followed by
     /// `/p2p/<id>` when `allowPeerID` is set (dialing); `nil` for any other shape.
-    init?(_ address: Multiaddr, allowPeerID: Bool) {
+    package init?(_ address: Multiaddr, allowPeerID: Bool) {
         let components = address.components
         guard components.count == 2 || (allowPeerID && components.count == 3) else { return nil }
         if components.count == 3 {
@@ -50,7 +50,7 @@ enum TCPEndpoint: Equatable {
     /// The socket addresses to try, in order. DNS names are resolved with
     /// `getaddrinfo`, which blocks: it runs on NIO's thread pool, off the
     /// cooperative pool and off the event loops.
-    func socketAddresses(for address: Multiaddr) async throws -> [SocketAddress] {
+    package func socketAddresses(for address: Multiaddr) async throws -> [SocketAddress] {
         switch self {
         case .ip(let socketAddress):
             return [socketAddress]
@@ -112,7 +112,7 @@ enum TCPEndpoint: Equatable {
 extension Multiaddr {
     /// `/ip4/…/tcp/…` or `/ip6/…/tcp/…` for an IP socket address; an IPv4 peer seen
     /// through a dual-stack IPv6 socket (`::ffff:a.b.c.d`) is reported as `/ip4`.
-    init?(tcpSocketAddress address: SocketAddress) {
+    package init?(tcpSocketAddress address: SocketAddress) {
         switch address {
         case .v4(let v4):
             var sin = v4.address

@@ -6,17 +6,17 @@ import NIOCore
 /// withheld) and new peers wait in the kernel's backlog, as with any slow server.
 /// A pure state machine (generic so that tests can queue plain values);
 /// `AcceptQueue` wraps it in a `LockedState`.
-struct AcceptState<Connection: Sendable>: Sendable {
-    let limit: Int
-    private(set) var ready = CircularBuffer<Connection>()
-    private(set) var acceptWithheld = false
-    private(set) var closed = false
+package struct AcceptState<Connection: Sendable>: Sendable {
+    package let limit: Int
+    package private(set) var ready = CircularBuffer<Connection>()
+    package private(set) var acceptWithheld = false
+    package private(set) var closed = false
     /// Parked `accept()` calls, oldest first.
-    var acceptors = WaiterQueue<Connection?>()
+    package var acceptors = WaiterQueue<Connection?>()
 
-    init(limit: Int) { self.limit = limit }
+    package init(limit: Int) { self.limit = limit }
 
-    enum PushResult {
+    package enum PushResult {
         case queued
         /// A parked `accept()` takes it: resume after the lock.
         case handed(Resumption<Connection?>)
@@ -24,7 +24,7 @@ struct AcceptState<Connection: Sendable>: Sendable {
     }
 
     /// A connection is established. A closed queue rejects it (the caller closes it).
-    mutating func push(_ connection: Connection) -> PushResult {
+    package mutating func push(_ connection: Connection) -> PushResult {
         if closed { return .rejected }
         if let acceptor = acceptors.wakeFirst(returning: connection) { return .handed(acceptor) }
         ready.append(connection)
@@ -32,7 +32,7 @@ struct AcceptState<Connection: Sendable>: Sendable {
     }
 
     /// The listening socket wants to accept more: allowed below the limit.
-    mutating func shouldAccept() -> Bool {
+    package mutating func shouldAccept() -> Bool {
         if ready.count >= limit {
             acceptWithheld = true
             return false
@@ -40,13 +40,13 @@ struct AcceptState<Connection: Sendable>: Sendable {
         return true
     }
 
-    enum PopStep {
+    package enum PopStep {
         case connection(Connection, resumeAccepting: Bool)
         case closed
         case wait
     }
 
-    mutating func pop() -> PopStep {
+    package mutating func pop() -> PopStep {
         if let connection = ready.popFirst() {
             let resume = acceptWithheld
             acceptWithheld = false
@@ -57,20 +57,20 @@ struct AcceptState<Connection: Sendable>: Sendable {
 
     /// Closes the queue: returns the parked acceptors' wake-ups (with `nil`) and the
     /// connections nobody accepted (to close).
-    mutating func close() -> (acceptors: Resumptions, unaccepted: [Connection]) {
+    package mutating func close() -> (acceptors: Resumptions, unaccepted: [Connection]) {
         closed = true
         defer { ready.removeAll() }
         return (acceptors.wakeAll(returning: nil), Array(ready))
     }
 }
 
-final class AcceptQueue: Sendable {
-    private let state: LockedState<AcceptState<TCPConnection>>
+package final class AcceptQueue: Sendable {
+    private let state: LockedState<AcceptState<SocketConnection>>
 
-    init(limit: Int) { state = LockedState(AcceptState(limit: limit)) }
+    package init(limit: Int) { state = LockedState(AcceptState(limit: limit)) }
 
     /// Queues an established connection; false if the listener is closed.
-    func push(_ connection: TCPConnection) -> Bool {
+    package func push(_ connection: SocketConnection) -> Bool {
         switch state.withLock({ $0.push(connection) }) {
         case .queued: return true
         case .handed(let acceptor):
@@ -80,11 +80,11 @@ final class AcceptQueue: Sendable {
         }
     }
 
-    func shouldAccept() -> Bool { state.withLock { $0.shouldAccept() } }
+    package func shouldAccept() -> Bool { state.withLock { $0.shouldAccept() } }
 
     /// The next connection, `nil` once closed. `resumeAccepting` runs when a full
     /// queue got room again.
-    func pop(resumeAccepting: () -> Void) async throws -> TCPConnection? {
+    package func pop(resumeAccepting: () -> Void) async throws -> SocketConnection? {
         var resume = false
         let connection = try await state.wait(in: \.acceptors) { s, _ in
             switch s.pop() {
@@ -100,7 +100,7 @@ final class AcceptQueue: Sendable {
     }
 
     /// Wakes every parked `accept()` with `nil`; returns the connections nobody took.
-    func close() -> [TCPConnection] {
+    package func close() -> [SocketConnection] {
         let (acceptors, unaccepted) = state.withLock { $0.close() }
         acceptors.resume()
         return unaccepted
@@ -109,21 +109,21 @@ final class AcceptQueue: Sendable {
 
 /// On the listening channel: withholds accepting while the queue is full, and
 /// closes the queue if the listening socket dies.
-final class AcceptGate: ChannelDuplexHandler {
-    typealias InboundIn = any Channel
-    typealias OutboundIn = Any
+package final class AcceptGate: ChannelDuplexHandler {
+    package typealias InboundIn = any Channel
+    package typealias OutboundIn = Any
 
     private let queue: AcceptQueue
 
-    init(queue: AcceptQueue) { self.queue = queue }
+    package init(queue: AcceptQueue) { self.queue = queue }
 
-    func read(context: ChannelHandlerContext) {
+    package func read(context: ChannelHandlerContext) {
         if queue.shouldAccept() {
             context.read()
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         for connection in queue.close() {
             connection.closeNow()
         }

@@ -4,27 +4,27 @@ import NIOCore
 /// The one handler in a TCP connection's pipeline: hands received bytes and the end
 /// of input to the connection's `InboundBuffer`, and withholds the socket reads
 /// that the buffer has no room for. Lives on the channel's event loop.
-final class ConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class ConnectionHandler: ChannelDuplexHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     private let inbound: InboundBuffer
     private let outbound: OutboundWindow
     /// Runs once the connection is established (a listener queues it for `accept()`).
     private var whenActive: ((any Channel) -> Void)?
 
-    init(_ buffers: ConnectionBuffers, whenActive: ((any Channel) -> Void)? = nil) {
+    package init(_ buffers: ConnectionBuffers, whenActive: ((any Channel) -> Void)? = nil) {
         inbound = buffers.inbound
         outbound = buffers.outbound
         self.whenActive = whenActive
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { announceActive(context) }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    package func channelActive(context: ChannelHandlerContext) {
         announceActive(context)
         context.fireChannelActive()
     }
@@ -35,17 +35,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
         whenActive(context.channel)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inbound.receive(unwrapInboundIn(data))
     }
 
-    func read(context: ChannelHandlerContext) {
+    package func read(context: ChannelHandlerContext) {
         if inbound.shouldRead() {
             context.read()
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The peer half-closed (needs `allowRemoteHalfClosure`): reads drain, then end.
         if case .inputClosed? = event as? ChannelEvent {
             inbound.finish(.eof)
@@ -53,15 +53,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         inbound.finish(.eof)
         outbound.end(StreamError.closed)
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let peer = context.remoteAddress.flatMap(Multiaddr.init(tcpSocketAddress:))?.description ?? "peer"
-        let failure = TCPError.connectionFailed(peer, reason: TCPConnection.describe(error))
+        let failure = TCPError.connectionFailed(peer, reason: SocketConnection.describe(error))
         inbound.finish(.failed(failure))
         outbound.end(failure)
         context.close(promise: nil)
@@ -69,10 +69,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
 }
 
 /// The state a connection shares between its handler (event loop) and its
-/// `TCPConnection` (any task).
-struct ConnectionBuffers: Sendable {
-    let inbound = InboundBuffer(
-        highWatermark: TCPConnection.inboundHighWatermark, lowWatermark: TCPConnection.inboundLowWatermark)
-    let outbound = OutboundWindow(
-        highWatermark: TCPConnection.outboundHighWatermark, lowWatermark: TCPConnection.outboundLowWatermark)
+/// `SocketConnection` (any task).
+package struct ConnectionBuffers: Sendable {
+    package init() {}
+    package let inbound = InboundBuffer(
+        highWatermark: SocketConnection.inboundHighWatermark, lowWatermark: SocketConnection.inboundLowWatermark)
+    package let outbound = OutboundWindow(
+        highWatermark: SocketConnection.outboundHighWatermark, lowWatermark: SocketConnection.outboundLowWatermark)
 }

@@ -10,32 +10,32 @@ import NIOCore
 ///
 /// A pure state machine: it hands back the wake-ups of its parked reader for the
 /// caller to resume after the lock, and says when to call `Channel.read()`.
-struct InboundState: Sendable {
+package struct InboundState: Sendable {
     /// How the inbound side ended: EOF drains the queue first, a failure too (then
     /// throws); a local close drops what is queued.
-    enum End: Sendable {
+    package enum End: Sendable {
         case eof
         case failed(TCPError)
         case closedLocally
     }
 
-    let highWatermark: Int
-    let lowWatermark: Int
-    private(set) var chunks = CircularBuffer<ByteBuffer>()
-    private(set) var bufferedBytes = 0
-    private(set) var readWithheld = false
-    private(set) var end: End?
+    package let highWatermark: Int
+    package let lowWatermark: Int
+    package private(set) var chunks = CircularBuffer<ByteBuffer>()
+    package private(set) var bufferedBytes = 0
+    package private(set) var readWithheld = false
+    package private(set) var end: End?
     /// The parked reader (one at most: a second concurrent read fails).
-    var readers = WaiterQueue<ByteBuffer?>()
+    package var readers = WaiterQueue<ByteBuffer?>()
 
-    init(highWatermark: Int, lowWatermark: Int) {
+    package init(highWatermark: Int, lowWatermark: Int) {
         precondition(lowWatermark <= highWatermark)
         self.highWatermark = highWatermark
         self.lowWatermark = lowWatermark
     }
 
     /// Bytes arrived from the socket; a parked reader takes them directly.
-    mutating func receive(_ chunk: ByteBuffer) -> Resumption<ByteBuffer?>? {
+    package mutating func receive(_ chunk: ByteBuffer) -> Resumption<ByteBuffer?>? {
         guard chunk.readableBytes > 0, end == nil else { return nil }
         if let reader = readers.wakeFirst(returning: chunk) { return reader }
         chunks.append(chunk)
@@ -45,7 +45,7 @@ struct InboundState: Sendable {
 
     /// The event loop wants to read from the socket: allowed while below the high
     /// watermark; otherwise the read is withheld until the reader drains the queue.
-    mutating func shouldRead() -> Bool {
+    package mutating func shouldRead() -> Bool {
         if bufferedBytes >= highWatermark {
             readWithheld = true
             return false
@@ -53,7 +53,7 @@ struct InboundState: Sendable {
         return true
     }
 
-    enum ReadStep {
+    package enum ReadStep {
         /// A chunk; `resumeReading` asks the caller to restart reading the socket.
         case chunk(ByteBuffer, resumeReading: Bool)
         case end
@@ -63,7 +63,7 @@ struct InboundState: Sendable {
     }
 
     /// The reader wants the next chunk.
-    mutating func read() -> ReadStep {
+    package mutating func read() -> ReadStep {
         if let chunk = chunks.popFirst() {
             bufferedBytes -= chunk.readableBytes
             var resume = false
@@ -82,7 +82,7 @@ struct InboundState: Sendable {
 
     /// The inbound side ended. A local close drops the queue. Returns the parked
     /// reader's wake-up (a parked reader means the queue was empty).
-    mutating func finish(_ how: End) -> Resumptions {
+    package mutating func finish(_ how: End) -> Resumptions {
         switch (end, how) {
         case (nil, _), (.eof?, .closedLocally), (.failed?, .closedLocally):
             end = how
@@ -102,28 +102,28 @@ struct InboundState: Sendable {
 
 /// `InboundState` behind a lock, shared by the channel handler (event loop) and the
 /// connection's reader (any task).
-final class InboundBuffer: Sendable {
+package final class InboundBuffer: Sendable {
     private let state: LockedState<InboundState>
 
-    init(highWatermark: Int, lowWatermark: Int) {
+    package init(highWatermark: Int, lowWatermark: Int) {
         state = LockedState(InboundState(highWatermark: highWatermark, lowWatermark: lowWatermark))
     }
 
-    func receive(_ chunk: ByteBuffer) {
+    package func receive(_ chunk: ByteBuffer) {
         state.withLockThenResume { $0.receive(chunk) }
     }
 
-    func shouldRead() -> Bool {
+    package func shouldRead() -> Bool {
         state.withLock { $0.shouldRead() }
     }
 
-    func finish(_ how: InboundState.End) {
+    package func finish(_ how: InboundState.End) {
         state.withLockThenResume { $0.finish(how) }
     }
 
     /// The next chunk, `nil` at the end. `resumeReading` runs when the reader has
     /// drained a full queue (it calls `Channel.read()`).
-    func read(resumeReading: () -> Void) async throws -> ByteBuffer? {
+    package func read(resumeReading: () -> Void) async throws -> ByteBuffer? {
         var resume = false
         let chunk = try await state.wait(in: \.readers) { s, _ in
             switch s.read() {

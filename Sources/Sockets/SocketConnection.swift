@@ -8,30 +8,32 @@ import LibP2PRegistry
 import NIOCore
 import Synchronization
 
-/// One TCP connection as a `RawConnection`. Reads come from a bounded inbound
+/// One socket connection as a `RawConnection` (TCP's, and WebSocket's over TCP). Reads come from a bounded inbound
 /// buffer that the event loop fills (backpressure: the socket is not read while it
 /// is full); writes go straight to the channel and wait only while too many bytes
 /// are pending. Every piece of shared state is behind a lock, so the class is
 /// plainly `Sendable`.
-final class TCPConnection: RawConnection {
+package final class SocketConnection: RawConnection {
     /// Per direction: the socket is not read past `inboundHighWatermark` unread
     /// bytes; a writer waits past `outboundHighWatermark` unsent bytes.
-    static let inboundHighWatermark = 512 * 1024
-    static let inboundLowWatermark = 128 * 1024
-    static let outboundHighWatermark = 512 * 1024
-    static let outboundLowWatermark = 128 * 1024
+    package static let inboundHighWatermark = 512 * 1024
+    package static let inboundLowWatermark = 128 * 1024
+    package static let outboundHighWatermark = 512 * 1024
+    package static let outboundLowWatermark = 128 * 1024
 
-    let localAddress: Multiaddr
-    let remoteAddress: Multiaddr
+    package let localAddress: Multiaddr
+    package let remoteAddress: Multiaddr
     private let channel: any Channel
     private let inbound: InboundBuffer
     private let outbound: OutboundWindow
     private let closed = Atomic<Bool>(false)
 
-    /// Wraps a connected `channel` whose pipeline holds a `ConnectionHandler` on `buffers`.
-    init(channel: any Channel, buffers: ConnectionBuffers) throws {
-        guard let local = channel.localAddress.flatMap(Multiaddr.init(tcpSocketAddress:)),
-            let remote = channel.remoteAddress.flatMap(Multiaddr.init(tcpSocketAddress:))
+    /// Wraps a connected `channel` whose pipeline holds a `ConnectionHandler` on
+    /// `buffers`. Both addresses are the socket's `/ip4|ip6/…/tcp/…` followed by
+    /// `suffix` (WebSocket: `/ws` or `/tls/ws`).
+    package init(channel: any Channel, buffers: ConnectionBuffers, suffix: [Multiaddr.Component] = []) throws {
+        guard let local = channel.localAddress.flatMap(Multiaddr.init(tcpSocketAddress:))?.appending(suffix),
+            let remote = channel.remoteAddress.flatMap(Multiaddr.init(tcpSocketAddress:))?.appending(suffix)
         else {
             channel.close(promise: nil)
             throw TCPError.connectionFailed(
@@ -51,11 +53,11 @@ final class TCPConnection: RawConnection {
         }
     }
 
-    func read() async throws -> ByteBuffer? {
+    package func read() async throws -> ByteBuffer? {
         try await inbound.read(resumeReading: { [channel] in channel.read() })
     }
 
-    func write(_ buffer: ByteBuffer) async throws {
+    package func write(_ buffer: ByteBuffer) async throws {
         let count = buffer.readableBytes
         guard count > 0 else { return }
         try await outbound.write(count) {
@@ -68,7 +70,7 @@ final class TCPConnection: RawConnection {
         }
     }
 
-    func closeWrite() async throws {
+    package func closeWrite() async throws {
         if let failure = outbound.failure {
             // Already half-closed, closed, or broken: half-closing again is a no-op,
             // but a broken connection says so.
@@ -87,14 +89,14 @@ final class TCPConnection: RawConnection {
         }
     }
 
-    func close() async {
+    package func close() async {
         closeNow()
         // The close future never fails; it completes once the socket is released.
         try? await channel.closeFuture.get()
     }
 
     /// Starts closing without waiting: pending reads end, pending writes fail.
-    func closeNow() {
+    package func closeNow() {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         inbound.finish(.closedLocally)
         outbound.end(StreamError.closed)
@@ -110,7 +112,7 @@ final class TCPConnection: RawConnection {
 
     /// Channel errors as stream errors: writes on a closed channel are
     /// `StreamError.closed`, socket errors name the peer.
-    static func streamError(_ error: any Error, remote: Multiaddr) -> any Error {
+    package static func streamError(_ error: any Error, remote: Multiaddr) -> any Error {
         if let channelError = error as? ChannelError, isAlreadyClosed(channelError) {
             return StreamError.closed
         }
@@ -118,7 +120,7 @@ final class TCPConnection: RawConnection {
     }
 
     /// A readable reason: `connection reset by peer` rather than an errno dump.
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         if let io = error as? IOError {
             return String(cString: strerror(io.errnoCode)).lowercased()
         }
