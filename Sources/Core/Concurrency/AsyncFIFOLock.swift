@@ -17,9 +17,10 @@ public final class AsyncFIFOLock: Sendable {
     public init() {}
 
     /// Takes the lock, suspending behind earlier waiters. Throws the failure set by
-    /// `fail(_:)`, or `CancellationError` if the task is cancelled while waiting.
-    public func lock(evenAfterFailure: Bool = false) async throws {
-        try await state.wait(in: \.waiters) { s, _ in
+    /// `fail(_:)` (or by `fail(waitersOwnedBy:with:)` for this `owner`), or
+    /// `CancellationError` if the task is cancelled while waiting.
+    public func lock(owner: ObjectIdentifier? = nil, evenAfterFailure: Bool = false) async throws {
+        try await state.wait(in: \.waiters, owner: owner) { s, _ in
             if let failure = s.failure, !evenAfterFailure { throw failure }
             guard !s.held else { return .park }
             s.held = true
@@ -41,6 +42,13 @@ public final class AsyncFIFOLock: Sendable {
 
     /// Tasks queued behind the holder.
     public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
+    /// Fails the waiters that called `lock(owner:)` with `owner` (the writes of a
+    /// stream that was just reset), without failing the lock: the others keep their
+    /// places and later `lock()` calls go on as usual.
+    public func fail(waitersOwnedBy owner: ObjectIdentifier, with error: any Error) {
+        state.withLockThenResume { $0.waiters.wakeAll(ownedBy: owner, throwing: error) }
+    }
 
     /// Fails every waiter and every later `lock()` with `error`; the holder keeps
     /// the lock until it unlocks. The first failure wins.

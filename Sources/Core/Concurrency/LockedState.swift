@@ -53,9 +53,11 @@ public final class LockedState<State: Sendable>: Sendable {
     /// argument (a read that frees room for a writer) are resumed after the lock.
     ///
     /// A parked task leaves the queue when it is woken or cancelled; cancellation
-    /// throws `CancellationError` unless a wake-up got there first.
+    /// throws `CancellationError` unless a wake-up got there first. `owner` tags the
+    /// parked task with the object it waits for (see `WaiterQueue.wakeAll(ownedBy:throwing:)`).
     public func wait<Value: Sendable>(
         in queue: WritableKeyPath<State, WaiterQueue<Value>> & Sendable,
+        owner: ObjectIdentifier? = nil,
         _ decide: (inout State, inout Resumptions) throws -> WaitDecision<Value>
     ) async throws -> Value {
         var wakes = Resumptions()
@@ -78,7 +80,7 @@ public final class LockedState<State: Sendable>: Sendable {
                     // Checked under the lock: a cancellation that came before this
                     // point found no waiter to remove, so it is honoured here.
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    storage.state[keyPath: queue].park(continuation, id: id)
+                    storage.state[keyPath: queue].park(continuation, id: id, owner: owner)
                     return nil
                 }
                 wakes.resume()

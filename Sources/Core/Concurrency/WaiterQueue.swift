@@ -7,6 +7,9 @@ import DequeModule
 public struct WaiterQueue<Value: Sendable>: Sendable {
     struct Waiter: Sendable {
         let id: UInt64
+        /// The object the task waits on behalf of (a muxed stream), if it said so:
+        /// `wakeAll(ownedBy:throwing:)` ends exactly that object's waiters.
+        let owner: ObjectIdentifier?
         let continuation: CheckedContinuation<Value, any Error>
     }
 
@@ -37,14 +40,27 @@ public struct WaiterQueue<Value: Sendable>: Sendable {
         wakeAll(with: .failure(error))
     }
 
+    /// Takes the waiters parked on behalf of `owner` (a stream that was reset), each to
+    /// be resumed throwing `error` once the lock is released; the others keep their
+    /// places.
+    public mutating func wakeAll(ownedBy owner: ObjectIdentifier, throwing error: any Error) -> Resumptions {
+        var all = Resumptions()
+        waiters.removeAll { waiter in
+            guard waiter.owner == owner else { return false }
+            all.append(Resumption(waiter.continuation, .failure(error)))
+            return true
+        }
+        return all
+    }
+
     private mutating func wakeAll(with result: Result<Value, any Error>) -> Resumptions {
         var all = Resumptions()
         while let waiter = waiters.popFirst() { all.append(Resumption(waiter.continuation, result)) }
         return all
     }
 
-    mutating func park(_ continuation: CheckedContinuation<Value, any Error>, id: UInt64) {
-        waiters.append(Waiter(id: id, continuation: continuation))
+    mutating func park(_ continuation: CheckedContinuation<Value, any Error>, id: UInt64, owner: ObjectIdentifier?) {
+        waiters.append(Waiter(id: id, owner: owner, continuation: continuation))
     }
 
     /// Removes a waiter whose task was cancelled; nil when it was already woken
