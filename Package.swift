@@ -8,8 +8,11 @@ let plugin: [Target.Dependency] = [
     "LibP2PCore",
     "LibP2PRegistry",
     .product(name: "NIOCore", package: "swift-nio"),
-    .product(name: "Logging", package: "swift-log"),
 ]
+
+/// Muxers also share the muxer scaffold (read loop, frame writer, stream table,
+/// accept backlog, shutdown), a module of its own so they still never import each other.
+let muxerPlugin: [Target.Dependency] = plugin + ["LibP2PMuxerScaffold"]
 
 let package = Package(
     name: "swift-libp2p-interop",
@@ -63,6 +66,13 @@ let package = Package(
             ],
             path: "Sources/Registry"),
 
+        // What every muxer shares: frame loop, serialized writer with control-frame
+        // priority, stream table, accept backlog, shutdown fan-out.
+        .target(
+            name: "LibP2PMuxerScaffold",
+            dependencies: plugin + [.product(name: "DequeModule", package: "swift-collections")],
+            path: "Sources/MuxerScaffold", exclude: ["README.md"]),
+
         // Plugins.
         .target(
             name: "LibP2PTCP",
@@ -73,8 +83,8 @@ let package = Package(
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
-        .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
-        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
+        .target(name: "LibP2PYamux", dependencies: muxerPlugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
+        .target(name: "LibP2PMplex", dependencies: muxerPlugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
         // The interop runner: env-var contract, Redis rendezvous, ping, results.
         .target(
@@ -106,6 +116,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["LibP2PRegistry", "LibP2PConformance"]),
         .testTarget(name: "TCPTests", dependencies: ["LibP2PTCP", "LibP2PConformance"]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
+        .testTarget(name: "MuxerScaffoldTests", dependencies: ["LibP2PMuxerScaffold", "LibP2PConformance"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "LibP2PConformance"]),
