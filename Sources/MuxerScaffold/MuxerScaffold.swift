@@ -14,7 +14,7 @@ public final class MuxerScaffold<Muxer: ScaffoldedMuxer>: Sendable {
         public var rules: Muxer.Rules
         /// Why the session ended; nil while it is open.
         public fileprivate(set) var ending: MuxerSessionEnd?
-        fileprivate var running = false
+        @usableFromInline var running = false
         /// `accept()` calls of a session that accepts nothing, waiting for its end.
         fileprivate var neverAccepted = WaiterQueue<Void>()
 
@@ -25,7 +25,7 @@ public final class MuxerScaffold<Muxer: ScaffoldedMuxer>: Sendable {
 
     public let state: LockedState<State>
     public let writer: MuxerFrameWriter
-    private let input: any ByteStream
+    @usableFromInline let input: any ByteStream
     /// Inbound streams not accepted yet; nil when the muxer accepts none (capacity 0).
     private let backlog: AsyncBoundedBuffer<Muxer.Stream>?
     private let farewellTimeout: Duration
@@ -58,6 +58,7 @@ public final class MuxerScaffold<Muxer: ScaffoldedMuxer>: Sendable {
     /// reading must not stall the read loop): data goes into stream buffers, frames
     /// to send back to `writer.enqueueControl`. It throws
     /// `MuxerError.protocolViolation` to end the session.
+    @inlinable  // specialized in the muxer, so the per-frame loop runs no generic code
     public func run(
         decoder: Muxer.Decoder, handle: (Muxer.Decoder.Frame) throws -> Void, calledTwice: @autoclosure () -> any Error
     ) async throws {
@@ -77,7 +78,8 @@ public final class MuxerScaffold<Muxer: ScaffoldedMuxer>: Sendable {
         if case .failed(let error)? = state.withLock({ $0.ending }) { throw error }
     }
 
-    private func readFrames(_ decoder: Muxer.Decoder, _ handle: (Muxer.Decoder.Frame) throws -> Void) async -> MuxerSessionEnd {
+    @inlinable
+    func readFrames(_ decoder: Muxer.Decoder, _ handle: (Muxer.Decoder.Frame) throws -> Void) async -> MuxerSessionEnd {
         var decoder = decoder
         do {
             while let chunk = try await input.read() {
