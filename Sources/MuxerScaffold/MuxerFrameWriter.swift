@@ -53,9 +53,11 @@ public final class MuxerFrameWriter: Sendable {
     /// stream ID, an ACK flag, "the stream was reset meanwhile": throw) is in wire
     /// order. `owner` (a stream) lets `failWrites(of:with:)` end this wait early.
     public func write(owner: ObjectIdentifier? = nil, _ build: () throws -> ByteBuffer?) async throws {
+        // Cancellation ends the wait for the lock, not a write that has its turn: a
+        // frame the caller already committed to (yamux's window update after a read
+        // took the bytes) must not be lost. `build` may check it where that is right.
         try await lock.lock(owner: owner)
         defer { lock.unlock() }
-        try Task.checkCancellation()
         guard let frame = try build() else { return }
         try await writeHoldingLock(frame)
         try await flushControlHoldingLock()

@@ -57,8 +57,10 @@ public final class MplexStream: MuxedStream, ScaffoldedStream {
         while remaining.readableBytes > 0 {
             let payload = remaining.readSlice(length: min(remaining.readableBytes, limit))!
             try await session.scaffold.writer.write(owner: ObjectIdentifier(self)) {
-                // Checked holding the write lock: a frame of a stream reset meanwhile is never sent.
+                // Checked holding the write lock: a frame of a stream reset meanwhile is
+                // never sent, nor one whose writer was cancelled while it waited.
                 try state.withLock { try $0.checkWritable() }
+                try Task.checkCancellation()
                 return MplexFrame(streamID: id, flag: flag, payload: payload).encoded()
             }
         }
