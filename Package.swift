@@ -11,6 +11,10 @@ let plugin: [Target.Dependency] = [
     .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
 ]
 
+/// Muxers also share the muxer scaffold (read loop, frame writer, stream table,
+/// accept backlog, shutdown), a module of its own so they still never import each other.
+let muxerPlugin: [Target.Dependency] = plugin + ["LibP2PMuxerScaffold"]
+
 let package = Package(
     name: "swift-libp2p-interop",
     platforms: [.macOS(.v15)],
@@ -72,6 +76,12 @@ let package = Package(
             name: "LibP2PSockets",
             dependencies: plugin + [.product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/Sockets", exclude: ["README.md"]),
+        // What every muxer shares: frame loop, serialized writer with control-frame
+        // priority, stream table, accept backlog, shutdown fan-out.
+        .target(
+            name: "LibP2PMuxerScaffold",
+            dependencies: plugin + [.product(name: "DequeModule", package: "swift-collections")],
+            path: "Sources/MuxerScaffold", exclude: ["README.md"]),
 
         // Plugins.
         .target(
@@ -91,8 +101,8 @@ let package = Package(
             dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
-        .target(name: "LibP2PYamux", dependencies: plugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
-        .target(name: "LibP2PMplex", dependencies: plugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
+        .target(name: "LibP2PYamux", dependencies: muxerPlugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
+        .target(name: "LibP2PMplex", dependencies: muxerPlugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
         // The list of built-in plugins, in one place: `Registry.builtin()`. Plugins never import it.
         .target(
@@ -157,6 +167,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(name: "NoiseTests", dependencies: ["LibP2PNoise", "LibP2PConformance", "CSodium"]),
+        .testTarget(name: "MuxerScaffoldTests", dependencies: ["LibP2PMuxerScaffold", "LibP2PConformance"]),
         .testTarget(name: "YamuxTests", dependencies: ["LibP2PYamux", "LibP2PConformance"]),
         .testTarget(name: "MplexTests", dependencies: ["LibP2PMplex", "LibP2PConformance"]),
         .testTarget(name: "RunnerTests", dependencies: ["InteropRunner", "InteropMatrix", "LibP2PBuiltins", "LibP2PConformance"]),

@@ -1,3 +1,4 @@
+import LibP2PConformance
 import LibP2PCore
 import NIOCore
 import Testing
@@ -156,32 +157,5 @@ struct MplexFrameTests {
         // A frame with the acceptor's flag is about a stream we opened, and vice versa.
         #expect(MplexStreamKey(frame: MplexFrame(streamID: 3, flag: .messageReceiver)) == MplexStreamKey(id: 3, openedLocally: true))
         #expect(MplexStreamKey(frame: MplexFrame(streamID: 3, flag: .messageInitiator)) == MplexStreamKey(id: 3, openedLocally: false))
-    }
-
-    @Test("the receive buffer packs small slices and keeps large ones, in order")
-    func receiveBuffer() {
-        var big = ByteBuffer(bytes: pattern(64 * 1024, seed: 3))
-        var buffer = MplexReceiveBuffer()
-        var expected: [UInt8] = []
-        for i in 0..<100 {
-            let slice = big.readSlice(length: i % 2 == 0 ? 10 : 600)!
-            expected += slice.readableBytesView
-            buffer.append(slice)
-        }
-        let whole = ByteBuffer(bytes: pattern(5000, seed: 4))
-        buffer.append(whole)
-        expected += whole.readableBytesView
-        #expect(buffer.byteCount == expected.count)
-        var got: [UInt8] = []
-        var chunks = 0
-        while let chunk = buffer.popFirst() {
-            // A small slice never keeps the 64 KiB buffer it came from alive.
-            #expect(chunk.storageCapacity < 64 * 1024)
-            got += chunk.readableBytesView
-            chunks += 1
-        }
-        #expect(got == expected)
-        #expect(chunks < 30, "small payloads should be packed, got \(chunks) chunks")
-        #expect(buffer.byteCount == 0)
     }
 }

@@ -163,7 +163,7 @@ struct MplexSessionTests {
             let (resetterSession, otherSession) = sides(role, dialer, listener)
 
             // The peer's pending read fails with a reset, not end of stream.
-            async let pendingRead = attempt { try await other.read() }
+            async let pendingRead = outcome { try await other.read() }
             await resetter.reset()
             expectFailure(await pendingRead, StreamError.reset)
             await #expect(throws: StreamError.reset) { try await other.write(Array("y".utf8)) }
@@ -224,8 +224,8 @@ struct MplexSessionTests {
                 _ = try await read(1, from: inbound)
 
                 async let pendingAccept = listener.acceptStream()
-                async let pendingRead = attempt { try await inbound.read() }
-                async let pendingDialerRead = attempt { try await outbound.read() }
+                async let pendingRead = outcome { try await inbound.read() }
+                async let pendingDialerRead = outcome { try await outbound.read() }
                 await listener.close()
                 #expect(try await pendingAccept == nil)
                 expectFailure(await pendingRead, MuxerError.connectionClosed)

@@ -148,7 +148,7 @@ struct MplexWireTests {
                 let size = try #require(await writes.next())
                 #expect(size > 64 * 1024)
                 // `other`'s write waits behind it, until the reset fails it.
-                async let queued = attempt { try await other.write([1]) }
+                async let queued = outcome { try await other.write([1]) }
                 await other.reset()
                 expectFailure(await queued, StreamError.reset)
                 await blocked.reset()
@@ -272,7 +272,7 @@ struct MplexWireTests {
                 #expect(try await read(2, from: open0) == Array("hi".utf8))
                 #expect(try await readToEnd(closed1) == Array("done".utf8))
 
-                async let pendingRead = attempt { try await ours.read() }
+                async let pendingRead = outcome { try await ours.read() }
                 async let pendingAccept = session.acceptStream()
                 await remote.close()
                 expectFailure(await pendingRead, MuxerError.connectionClosed)

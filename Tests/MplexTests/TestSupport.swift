@@ -182,15 +182,6 @@ final class ObservedByteStream: ByteStream {
     }
 }
 
-/// The outcome of `body` as a value, so a pending operation started with `async let`
-/// can be checked after it settles.
-func attempt<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
-    do {
-        return .success(try await body())
-    } catch {
-        return .failure(error)
-    }
-}
 
 func expectFailure<T, E: Error & Equatable>(_ result: Result<T, any Error>, _ expected: E, sourceLocation: SourceLocation = #_sourceLocation) {
     switch result {

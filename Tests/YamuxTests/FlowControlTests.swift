@@ -1,7 +1,6 @@
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
-import Synchronization
 import Testing
 
 @testable import LibP2PYamux
@@ -170,77 +169,4 @@ struct FlowControlTests {
         let step = state.reserveSend(upTo: 1)
         #expect(step == .sessionEnded(.connectionClosed))
     }
-}
-
-@Suite("AsyncWriteLock")
-struct AsyncWriteLockTests {
-    @Test("waiters get the lock in arrival order")
-    func fifo() async throws {
-        try await withTimeout {
-            let lock = AsyncWriteLock()
-            try await lock.acquire()
-            let order = Order()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<20 {
-                    group.addTask {
-                        try await lock.acquire()
-                        order.append(index)
-                        lock.release()
-                    }
-                    // Let each waiter queue before the next one starts.
-                    while lock.waiterCount < index + 1 { await Task.yield() }
-                }
-                lock.release()
-                try await group.waitForAll()
-            }
-            #expect(order.values == Array(0..<20))
-        }
-    }
-
-    @Test("shutting down fails waiters and later acquires, not the holder")
-    func shutDown() async throws {
-        try await withTimeout {
-            let lock = AsyncWriteLock()
-            try await lock.acquire()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await #expect(throws: MuxerError.connectionClosed) { try await lock.acquire() }
-                }
-                while lock.waiterCount < 1 { await Task.yield() }
-                lock.shutDown(MuxerError.connectionClosed)
-                try await group.waitForAll()
-            }
-            await #expect(throws: MuxerError.connectionClosed) { try await lock.acquire() }
-            lock.release()
-            try await lock.acquire(evenAfterShutdown: true)
-            lock.release()
-        }
-    }
-
-    @Test("a cancelled waiter leaves the queue")
-    func cancellation() async throws {
-        try await withTimeout {
-            let lock = AsyncWriteLock()
-            try await lock.acquire()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await #expect(throws: CancellationError.self) { try await lock.acquire() }
-                }
-                while lock.waiterCount < 1 { await Task.yield() }
-                group.cancelAll()
-                try await group.waitForAll()
-            }
-            #expect(lock.waiterCount == 0)
-            lock.release()
-            try await lock.acquire()
-            lock.release()
-        }
-    }
-}
-
-/// A thread-safe list for recording order across tasks.
-final class Order: Sendable {
-    private let storage = Mutex<[Int]>([])
-    func append(_ value: Int) { storage.withLock { $0.append(value) } }
-    var values: [Int] { storage.withLock { $0 } }
 }

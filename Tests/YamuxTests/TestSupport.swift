@@ -2,7 +2,7 @@ import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import LibP2PYamux
@@ -66,7 +66,7 @@ func withRawPeer(
 /// The far end of a pipe, speaking raw yamux frames.
 final class RawPeer: Sendable {
     let stream: MemoryByteStream
-    private let decoder = Mutex(YamuxFrameDecoder(maxDataLength: .max))
+    private let decoder = NIOLockedValueBox(YamuxFrameDecoder(maxDataLength: .max))
 
     init(stream: MemoryByteStream) {
         self.stream = stream
@@ -85,9 +85,9 @@ final class RawPeer: Sendable {
     /// The next frame the session sent; `nil` at end of stream.
     func nextFrame() async throws -> YamuxFrame? {
         while true {
-            if let frame = try decoder.withLock({ try $0.next() }) { return frame }
+            if let frame = try decoder.withLockedValue({ try $0.next() }) { return frame }
             guard let chunk = try await stream.read() else { return nil }
-            decoder.withLock { $0.append(chunk) }
+            decoder.withLockedValue { $0.append(chunk) }
         }
     }
 
@@ -99,26 +99,6 @@ final class RawPeer: Sendable {
         }
         return nil
     }
-}
-
-/// Reads everything until end of stream.
-func readAll(_ stream: any ByteStream, limit: Int = 64 * 1024 * 1024) async throws -> [UInt8] {
-    var out: [UInt8] = []
-    while let chunk = try await stream.read() {
-        out.append(contentsOf: chunk.readableBytesView)
-        #expect(out.count <= limit)
-    }
-    return out
-}
-
-/// Reads exactly `count` bytes.
-func readExactly(_ stream: any ByteStream, _ count: Int) async throws -> [UInt8] {
-    var out: [UInt8] = []
-    while out.count < count {
-        guard let chunk = try await stream.read() else { break }
-        out.append(contentsOf: chunk.readableBytesView)
-    }
-    return out
 }
 
 /// Deterministic non-repeating-looking bytes for integrity checks.

@@ -1,3 +1,4 @@
+import LibP2PConformance
 import NIOCore
 import Testing
 

@@ -29,9 +29,9 @@ struct YamuxSessionTests {
             try await outbound.write(Array("hello".utf8))
             let inbound = try #require(try await acceptor.acceptYamuxStream())
             #expect(inbound.id == outbound.id)
-            #expect(try await readExactly(inbound, 5) == Array("hello".utf8))
+            #expect(try await readExactly(5, from: inbound) == Array("hello".utf8))
             try await inbound.write(Array("world!".utf8))
-            #expect(try await readExactly(outbound, 6) == Array("world!".utf8))
+            #expect(try await readExactly(6, from: outbound) == Array("world!".utf8))
         }
     }
 
@@ -71,7 +71,7 @@ struct YamuxSessionTests {
                         let message = pattern(1000 + index, seed: UInt8(truncatingIfNeeded: index))
                         try await stream.write(message)
                         try await stream.closeWrite()
-                        #expect(try await readAll(stream) == message)
+                        #expect(try await stream.readAll(limit: 64 << 20) == message)
                     }
                 }
                 try await group.waitForAll()
@@ -92,13 +92,13 @@ struct YamuxSessionTests {
                 group.addTask {
                     let inbound = try #require(try await acceptor.acceptStream())
                     // Write while reading: both directions at once.
-                    async let received = readAll(inbound)
+                    async let received = inbound.readAll(limit: 64 << 20)
                     try await inbound.write(ByteBuffer(bytes: down))
                     try await inbound.closeWrite()
                     #expect(try await received == up)
                 }
                 group.addTask {
-                    async let received = readAll(outbound)
+                    async let received = outbound.readAll(limit: 64 << 20)
                     try await outbound.write(ByteBuffer(bytes: up))
                     try await outbound.closeWrite()
                     #expect(try await received == down)
@@ -119,7 +119,7 @@ struct YamuxSessionTests {
                 try await outbound.closeWrite()
             }()
             let inbound = try #require(try await responder.acceptStream())
-            #expect(try await readAll(inbound) == data)
+            #expect(try await inbound.readAll(limit: 64 << 20) == data)
             try await sent
         }
     }
@@ -134,14 +134,14 @@ struct YamuxSessionTests {
             await #expect(throws: StreamError.closed) { try await outbound.write([1]) }
 
             let inbound = try #require(try await acceptor.acceptStream())
-            #expect(try await readAll(inbound) == Array("request".utf8))
+            #expect(try await inbound.readAll(limit: 64 << 20) == Array("request".utf8))
             #expect(try await inbound.read() == nil)
             // The other direction is still open.
             try await inbound.write(Array("response".utf8))
             try await inbound.closeWrite()
             #expect(acceptor.activeStreamCount == 0)
 
-            #expect(try await readAll(outbound) == Array("response".utf8))
+            #expect(try await outbound.readAll(limit: 64 << 20) == Array("response".utf8))
             #expect(opener.activeStreamCount == 0)
         }
     }
@@ -153,7 +153,7 @@ struct YamuxSessionTests {
             let outbound = try await opener.openStream()
             try await outbound.write([1])
             let inbound = try #require(try await acceptor.acceptStream())
-            #expect(try await readExactly(inbound, 1) == [1])
+            #expect(try await readExactly(1, from: inbound) == [1])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     await #expect(throws: StreamError.reset) { try await inbound.read() }
@@ -177,7 +177,7 @@ struct YamuxSessionTests {
             let outbound = try await initiator.openStream()
             try await outbound.write([0])
             let inbound = try #require(try await responder.acceptYamuxStream())
-            #expect(try await readExactly(inbound, 1) == [0])
+            #expect(try await readExactly(1, from: inbound) == [0])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await outbound.write(ByteBuffer(bytes: data))
@@ -226,9 +226,9 @@ struct YamuxSessionTests {
             #expect(try await leaving.acceptStream() == nil)
 
             // The existing stream still works both ways.
-            #expect(try await readExactly(existingInbound, 1) == [1])
+            #expect(try await readExactly(1, from: existingInbound) == [1])
             try await existingInbound.write([2])
-            #expect(try await readExactly(existing, 1) == [2])
+            #expect(try await readExactly(1, from: existing) == [2])
             try await existing.closeWrite()
             try await existingInbound.closeWrite()
             #expect(try await existingInbound.read() == nil)
@@ -243,7 +243,7 @@ struct YamuxSessionTests {
             let outbound = try await other.openStream()
             try await outbound.write([7])
             let inbound = try #require(try await closing.acceptStream())
-            #expect(try await readExactly(inbound, 1) == [7])
+            #expect(try await readExactly(1, from: inbound) == [7])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     let next = try await closing.acceptStream()
@@ -274,7 +274,7 @@ struct YamuxSessionTests {
             for stream in [first, second] { try await stream.write([1]) }
             for _ in 0..<2 {
                 let inbound = try #require(try await responder.acceptStream())
-                #expect(try await readExactly(inbound, 1) == [1])
+                #expect(try await readExactly(1, from: inbound) == [1])
             }
             #expect(initiator.activeStreamCount == 2)
         }
@@ -293,7 +293,7 @@ struct YamuxSessionTests {
                 }
                 let inbound = try #require(try await responder.acceptStream())
                 try await inbound.write([1])  // carries the ACK
-                #expect(try await readExactly(first, 1) == [1])
+                #expect(try await readExactly(1, from: first) == [1])
                 try await group.waitForAll()
             }
         }
@@ -312,7 +312,7 @@ struct YamuxSessionTests {
                 let stream = try await dialer.openStream()
                 try await stream.write([42])
                 let inbound = try #require(try await listener.acceptStream())
-                #expect(try await readExactly(inbound, 1) == [42])
+                #expect(try await readExactly(1, from: inbound) == [42])
                 await dialer.close()
                 try await group.waitForAll()
             }

@@ -24,7 +24,7 @@ struct YamuxWireTests {
             #expect(data.payload.bytes == Array("fast".utf8))
             // The peer's ACK may carry data too.
             try await peer.send(Header(type: .data, flags: .ack, streamID: 1, length: 0), payload: Array("ok".utf8))
-            #expect(try await readExactly(stream, 2) == Array("ok".utf8))
+            #expect(try await readExactly(2, from: stream) == Array("ok".utf8))
         }
     }
 
@@ -33,7 +33,7 @@ struct YamuxWireTests {
         try await withRawPeer(sessionRole: .responder) { session, peer, _ in
             try await peer.send(Header(type: .data, flags: .syn, streamID: 1, length: 0), payload: Array("hi".utf8))
             let stream = try #require(try await session.acceptStream())
-            #expect(try await readExactly(stream, 2) == Array("hi".utf8))
+            #expect(try await readExactly(2, from: stream) == Array("hi".utf8))
             try await stream.write(Array("yo".utf8))
             let ack = try #require(try await peer.nextFrame())
             #expect(ack.header == Header(type: .windowUpdate, flags: .ack, streamID: 1, length: 0))
@@ -177,7 +177,7 @@ struct YamuxWireTests {
             #expect(try await peer.nextFrame()?.header == Header(type: .data, flags: .rst, streamID: 9, length: 0))
             for id: UInt8 in [1, 3, 5] {
                 let stream = try #require(try await session.acceptStream())
-                #expect(try await readExactly(stream, 1) == [id])
+                #expect(try await readExactly(1, from: stream) == [id])
             }
         }
     }
@@ -199,7 +199,7 @@ struct YamuxWireTests {
             await #expect(throws: MuxerError.connectionClosed) { try await session.openStream() }
             // The existing stream still carries data both ways.
             try await peer.send(Header(type: .data, flags: .ack, streamID: 1, length: 0), payload: [5])
-            #expect(try await readExactly(stream, 1) == [5])
+            #expect(try await readExactly(1, from: stream) == [5])
             try await stream.write([6])
             #expect(try await peer.nextFrame()?.payload.bytes == [6])
             // EOF from the peer ends the session cleanly and fails what is pending.
@@ -263,7 +263,7 @@ struct YamuxWireTests {
             try await peer.send(Header(type: .windowUpdate, flags: .syn, streamID: 1, length: 0))
             let stream = try #require(try await session.acceptStream())
             try await peer.send(Header(type: .data, streamID: 1, length: 0), payload: pattern(128 * 1024))
-            #expect(try await readExactly(stream, 128 * 1024) == pattern(128 * 1024))
+            #expect(try await readExactly(128 * 1024, from: stream) == pattern(128 * 1024))
             let update = try #require(try await peer.nextFrame())
             #expect(update.header == Header(type: .windowUpdate, flags: .ack, streamID: 1, length: 128 * 1024))
         }

@@ -87,6 +87,26 @@ public final class AsyncBoundedBuffer<Element: Sendable>: Sendable {
         return element
     }
 
+    /// Drops the queued elements that match `shouldRemove` (a stream reset before it
+    /// was accepted), making room for producers; never suspends. Returns how many.
+    @discardableResult
+    public func removeAll(where shouldRemove: (Element) -> Bool) -> Int {
+        var removed = 0
+        state.withLockThenResume { s in
+            let wasFull = s.weight >= capacity
+            var removedWeight = 0
+            s.elements.removeAll { element in
+                guard shouldRemove(element) else { return false }
+                removedWeight += weigh(element)
+                removed += 1
+                return true
+            }
+            s.weight -= removedWeight
+            return wasFull && s.weight < capacity ? s.producers.wakeAll(returning: ()) : Resumptions()
+        }
+        return removed
+    }
+
     /// No more elements: consumers drain what is queued, then get nil; later pushes
     /// fail. Producers already waiting for room stay waiting (their elements may
     /// still be taken). Idempotent.

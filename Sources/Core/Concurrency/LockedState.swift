@@ -16,30 +16,40 @@ import NIOConcurrencyHelpers
 /// The lock is NIO's `NIOLock` (a pthread mutex) rather than
 /// `Synchronization.Mutex`, which ThreadSanitizer on Linux cannot see (Swift 6.3:
 /// a counter under `Mutex` reports races, under a pthread mutex it runs clean).
+///
+/// The kit's methods are `@inlinable`, so that each caller gets them specialized for
+/// its own state: run as generic code across the module boundary they looked up
+/// type metadata on every call, which doubled a muxer's round trip.
 public final class LockedState<State: Sendable>: Sendable {
-    private struct Storage: Sendable {
-        var state: State
+    @usableFromInline
+    struct Storage: Sendable {
+        @usableFromInline var state: State
         /// Names each parked task, so that its cancellation removes it and no other.
-        var lastWaiterID: UInt64 = 0
+        @usableFromInline var lastWaiterID: UInt64 = 0
+
+        @usableFromInline init(state: State) { self.state = state }
     }
 
-    private let box: NIOLockedValueBox<Storage>
+    @usableFromInline let box: NIOLockedValueBox<Storage>
 
     public init(_ initial: State) {
         box = NIOLockedValueBox(Storage(state: initial))
     }
 
     /// Runs `body` under the lock. Never resume a continuation inside it.
+    @inlinable
     public func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         try box.withLockedValue { try body(&$0.state) }
     }
 
     /// Runs `body` under the lock, then resumes the wake-ups it returned.
+    @inlinable
     public func withLockThenResume(_ body: (inout State) throws -> Resumptions) rethrows {
         try withLock(body).resume()
     }
 
     /// Runs `body` under the lock, then resumes the wake-up it returned, if any.
+    @inlinable
     public func withLockThenResume<Value>(_ body: (inout State) throws -> Resumption<Value>?) rethrows {
         try withLock(body)?.resume()
     }
@@ -53,9 +63,12 @@ public final class LockedState<State: Sendable>: Sendable {
     /// argument (a read that frees room for a writer) are resumed after the lock.
     ///
     /// A parked task leaves the queue when it is woken or cancelled; cancellation
-    /// throws `CancellationError` unless a wake-up got there first.
+    /// throws `CancellationError` unless a wake-up got there first. `owner` tags the
+    /// parked task with the object it waits for (see `WaiterQueue.wakeAll(ownedBy:throwing:)`).
+    @inlinable
     public func wait<Value: Sendable>(
         in queue: WritableKeyPath<State, WaiterQueue<Value>> & Sendable,
+        owner: ObjectIdentifier? = nil,
         _ decide: (inout State, inout Resumptions) throws -> WaitDecision<Value>
     ) async throws -> Value {
         var wakes = Resumptions()
@@ -66,24 +79,29 @@ public final class LockedState<State: Sendable>: Sendable {
         }
         wakes.resume()
         if case .ready(let value) = first { return value }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
-                var wakes = Resumptions()
-                let outcome: Result<Value, any Error>? = box.withLockedValue { storage in
-                    do {
-                        if case .ready(let value) = try decide(&storage.state, &wakes) { return .success(value) }
-                    } catch {
-                        return .failure(error)
-                    }
-                    // Checked under the lock: a cancellation that came before this
-                    // point found no waiter to remove, so it is honoured here.
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    storage.state[keyPath: queue].park(continuation, id: id)
-                    return nil
+        func park(_ continuation: WaiterContinuation<Value>) {
+            var wakes = Resumptions()
+            let outcome: Result<Value, any Error>? = box.withLockedValue { storage in
+                do {
+                    if case .ready(let value) = try decide(&storage.state, &wakes) { return .success(value) }
+                } catch {
+                    return .failure(error)
                 }
-                wakes.resume()
-                if let outcome { continuation.resume(with: outcome) }
+                // Checked under the lock: a cancellation that came before this
+                // point found no waiter to remove, so it is honoured here.
+                if Task.isCancelled { return .failure(CancellationError()) }
+                storage.state[keyPath: queue].park(continuation, id: id, owner: owner)
+                return nil
             }
+            wakes.resume()
+            if let outcome { continuation.resume(with: outcome) }
+        }
+        return try await withTaskCancellationHandler {
+            #if DEBUG
+            try await withCheckedThrowingContinuation(park)
+            #else
+            try await withUnsafeThrowingContinuation(park)
+            #endif
         } onCancel: {
             box.withLockedValue { $0.state[keyPath: queue].remove(id: id) }?.resume(throwing: CancellationError())
         }

@@ -1,128 +1,91 @@
 import LibP2PCore
+import LibP2PMuxerScaffold
 import LibP2PRegistry
 import NIOCore
 import Synchronization
 
+/// Mplex on the muxer scaffold: its codec, its streams, its session rules.
+enum MplexScaffolding: ScaffoldedMuxer {
+    typealias Decoder = MplexFrameDecoder
+    typealias StreamKey = MplexStreamKey
+    typealias Stream = MplexStream
+    typealias Rules = MplexSessionRules
+}
+
+extension MplexFrameDecoder: MuxerFrameDecoder {}
+
+/// Mplex's session-wide state, kept by the scaffold with the stream table.
+struct MplexSessionRules: MuxerSessionRules {
+    /// go, rust and js all number their streams 0, 1, 2… on both sides (not the spec's
+    /// odd/even split); keying by opener makes the overlap harmless, so we do the same.
+    var nextOutboundID: UInt64 = 0
+
+    /// mplex has no go away: the end sends nothing and nobody else waits.
+    mutating func sessionEnding(_ end: MuxerSessionEnd) -> MuxerSessionEnding {
+        MuxerSessionEnding()
+    }
+}
+
 /// An mplex session over a secured byte stream: the `MuxedConnection` that
-/// `MplexMuxer.makeSession` returns. `run()` reads and dispatches frames; stream
-/// operations write frames directly through a `MplexFrameWriter`.
+/// `MplexMuxer.makeSession` returns. `run()` is the scaffold's read loop, handing each
+/// frame to `handle(_:)`; stream operations write frames through the scaffold's writer.
 public final class MplexSession: MuxedConnection {
     public let role: MuxerRole
     public let configuration: MplexMuxer.Configuration
 
-    private let connection: any ByteStream
-    let writer: MplexFrameWriter
-    private let state = Mutex(MplexSessionState())
+    let scaffold: MuxerScaffold<MplexScaffolding>
     /// Unread bytes over all streams, including finished ones the user still holds.
     private let bufferedTotal = Atomic<Int>(0)
 
     public init(over stream: any ByteStream, role: MuxerRole, configuration: MplexMuxer.Configuration = .init()) {
-        self.connection = stream
         self.role = role
         self.configuration = configuration
-        self.writer = MplexFrameWriter(output: stream, controlLimit: configuration.maxPendingControlFrames)
+        self.scaffold = MuxerScaffold(
+            over: stream, rules: MplexSessionRules(), acceptBacklog: configuration.acceptBacklog,
+            controlLimit: configuration.maxPendingControlFrames)
     }
 
     // MARK: MuxedConnection
 
     public func run() async throws {
-        try state.withLock { s in
-            guard !s.isRunning else { throw MplexUsageError.runCalledTwice }
-            s.isRunning = true
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.writer.runControlFlusher() }
-            await end(readFrames())
-            group.cancelAll()
-        }
-        if case .ended(.failed(let error)) = state.withLock({ $0.phase }) { throw error }
+        try await scaffold.run(
+            decoder: MplexFrameDecoder(maxMessageSize: configuration.maxMessageSize), handle: handle,
+            calledTwice: MplexUsageError.runCalledTwice)
     }
 
     public func openStream() async throws -> any MuxedStream {
-        let stream = try state.withLock { s throws(MuxerError) -> MplexStream in
+        let stream = try scaffold.state.withLock { s throws(MuxerError) -> MplexStream in
             guard s.isOpen else { throw .connectionClosed }
-            guard s.streams.count < configuration.maxStreams, s.nextOutboundID <= MplexFrame.maxStreamID else {
+            guard s.streams.count < configuration.maxStreams, s.rules.nextOutboundID <= MplexFrame.maxStreamID else {
                 throw .tooManyStreams
             }
-            let id = s.takeOutboundID()
+            let id = s.rules.nextOutboundID
+            s.rules.nextOutboundID += 1
             let stream = MplexStream(key: MplexStreamKey(id: id, openedLocally: true), name: String(id), session: self)
-            s.register(stream)
+            s.streams[stream.key] = stream
             return stream
         }
-        let newStream = MplexFrame(streamID: stream.id, flag: .newStream, payload: ByteBuffer(string: stream.name))
         do {
-            try await writer.write(newStream.encoded(), owner: nil)
+            try await scaffold.writer.write(MplexFrame(streamID: stream.id, flag: .newStream, payload: ByteBuffer(string: stream.name)).encoded())
         } catch {
             forget(stream)
-            stream.sessionEnded()
+            stream.sessionEnded(.connectionClosed)
             throw error
         }
         return stream
     }
 
     public func acceptStream() async throws -> (any MuxedStream)? {
-        enum Step {
-            case stream(MplexStream)
-            case ended
-            case wait(ticket: UInt64)
-        }
-        let step: Step = state.withLock { s in
-            if let stream = s.popBacklog() { return .stream(stream) }
-            guard s.isOpen else { return .ended }
-            return .wait(ticket: s.newAcceptTicket())
-        }
-        switch step {
-        case .stream(let stream): return stream
-        case .ended: return nil
-        case .wait(let ticket):
-            return try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<MplexStream?, any Error>) in
-                    // nil: parked. Resumed only once the lock is released.
-                    let immediate: Result<MplexStream?, any Error>? = state.withLock { s in
-                        if let stream = s.popBacklog() {
-                            return .success(stream)
-                        } else if !s.isOpen {
-                            return .success(nil)
-                        } else if Task.isCancelled {
-                            return .failure(CancellationError())
-                        } else {
-                            s.parkAcceptor(ticket: ticket, continuation)
-                            return nil
-                        }
-                    }
-                    if let immediate { continuation.resume(with: immediate) }
-                }
-            } onCancel: {
-                state.withLock { $0.removeAcceptor(ticket: ticket) }?.resume(throwing: CancellationError())
-            }
-        }
+        try await scaffold.accept()
     }
 
     /// Ends the session at once: every pending stream operation fails, `acceptStream`
     /// returns nil, the underlying stream is closed and `run()` returns.
     public func close() async {
-        await end(.closedLocally)
+        await scaffold.end(.closedLocally)
     }
 
-    // MARK: The read loop
-
-    private func readFrames() async -> MplexSessionEnd {
-        var decoder = MplexFrameDecoder(maxMessageSize: configuration.maxMessageSize)
-        do {
-            while let chunk = try await connection.read() {
-                decoder.append(chunk)
-                while let frame = try decoder.next() {
-                    try handle(frame)
-                }
-            }
-            try decoder.finish()
-            return .remoteClosed
-        } catch let error as MplexFrameError {
-            return .failed(MuxerError.protocolViolation(error.description))
-        } catch {
-            return .failed(error)
-        }
-    }
+    // MARK: Inbound frames
 
     /// Applies one frame. Never waits: frames to send back are queued as control frames.
     private func handle(_ frame: MplexFrame) throws {
@@ -137,7 +100,7 @@ public final class MplexSession: MuxedConnection {
             if stream.receive(frame.payload, connectionRoom: room) == .overflow {
                 // No flow control in mplex: a reader this far behind loses its stream,
                 // not the whole connection (see README.md).
-                try writer.enqueueControl(stream.frame(.reset))
+                try queueControl(stream.frame(.reset))
             }
         case .close:
             lookUp(key)?.receiveClose()
@@ -147,47 +110,45 @@ public final class MplexSession: MuxedConnection {
     }
 
     private func acceptNewStream(_ key: MplexStreamKey, name payload: ByteBuffer) throws {
-        enum Outcome {
-            case accepted
-            /// Accepted and handed to a waiting acceptor, to resume outside the lock.
-            case handedOff(CheckedContinuation<MplexStream?, any Error>, MplexStream)
-            case refused, duplicate, ignored
-        }
+        enum Admission { case admitted(MplexStream), refused, ignored }
         let name = String(decoding: payload.readableBytesView.prefix(1024), as: UTF8.self)
-        let outcome: Outcome = state.withLock { s in
+        let admission: Admission = try scaffold.state.withLock { s in
             guard s.isOpen else { return .ignored }
-            guard s.streams[key] == nil else { return .duplicate }
-            guard s.streams.count < configuration.maxStreams, s.backlog.count < configuration.acceptBacklog else {
-                return .refused
+            guard s.streams[key] == nil else {
+                throw MuxerError.protocolViolation("mplex NewStream for stream \(key.id), which the peer already has open")
             }
+            guard s.streams.count < configuration.maxStreams, scaffold.acceptBacklogHasRoom else { return .refused }
             let stream = MplexStream(key: key, name: name, session: self)
-            switch s.deliverInbound(stream) {
-            case .handedToAcceptor(let acceptor): return .handedOff(acceptor, stream)
-            case .queued: return .accepted
-            }
+            s.streams[key] = stream
+            return .admitted(stream)
         }
-        switch outcome {
-        case .accepted, .ignored:
+        switch admission {
+        case .ignored:
             return
-        case .handedOff(let acceptor, let stream):
-            acceptor.resume(returning: stream)
-        case .duplicate:
-            throw MuxerError.protocolViolation("mplex NewStream for stream \(key.id), which the peer already has open")
+        case .admitted(let stream):
+            if scaffold.offerInbound(stream) { return }
+            forget(stream)  // the session ended meanwhile
+            return
         case .refused:
             // Too many streams or too many unaccepted: refuse this one with a reset, as
             // its acceptor (so ResetReceiver); data already in flight for it is dropped.
-            try writer.enqueueControl(MplexFrame(streamID: key.id, flag: .resetReceiver).encoded())
+            try queueControl(MplexFrame(streamID: key.id, flag: .resetReceiver).encoded())
         }
     }
 
     // MARK: Shared with streams
 
     func lookUp(_ key: MplexStreamKey) -> MplexStream? {
-        state.withLock { $0.streams[key] }
+        scaffold.state.withLock { $0.streams[key] }
     }
 
+    /// Drops a finished stream from the table and the accept backlog (if it is still
+    /// the one under its key).
     func forget(_ stream: MplexStream) {
-        state.withLock { $0.forget(stream) }
+        scaffold.state.withLock { s in
+            if s.streams[stream.key] === stream { s.streams[stream.key] = nil }
+        }
+        if !stream.openedLocally { scaffold.removeFromAcceptBacklog(stream) }
     }
 
     func accountBuffered(_ delta: Int) {
@@ -197,31 +158,25 @@ public final class MplexSession: MuxedConnection {
     /// Queues a Reset or Close frame; if the peer lets too many pile up, the session ends.
     func sendControl(_ frame: ByteBuffer) async {
         do {
-            try writer.enqueueControl(frame)
+            try queueControl(frame)
         } catch {
-            await end(.failed(error))
+            await scaffold.end(.failed(error))
         }
     }
 
-    private func end(_ proposed: MplexSessionEnd) async {
-        var reason = proposed
-        if case .closedLocally = proposed {} else if let writeFailure = writer.writeFailure {
-            // A failed write closed the connection; that is why the read loop stopped.
-            reason = .failed(writeFailure)
+    private func queueControl(_ frame: ByteBuffer) throws(MuxerError) {
+        guard scaffold.writer.enqueueControl(frame) else {
+            throw .protocolViolation(
+                "peer is not reading: over \(scaffold.writer.controlLimit) reset/close frames are waiting to be sent")
         }
-        guard let leftovers = state.withLock({ $0.end(reason) }) else { return }
-        writer.shutDown(MuxerError.connectionClosed)
-        for waiter in leftovers.acceptWaiters { waiter.resume(returning: nil) }
-        for stream in leftovers.streams { stream.sessionEnded() }
-        await connection.close()
     }
 
     // MARK: Introspection for tests
 
     /// Streams frames can still be routed to.
-    var streamCount: Int { state.withLock { $0.streams.count } }
+    var streamCount: Int { scaffold.state.withLock { $0.streams.count } }
     /// Inbound streams not accepted yet.
-    var backlogCount: Int { state.withLock { $0.backlog.count } }
+    var backlogCount: Int { scaffold.acceptBacklogCount }
     /// Unread bytes over all streams.
     var bufferedBytes: Int { bufferedTotal.load(ordering: .relaxed) }
 }

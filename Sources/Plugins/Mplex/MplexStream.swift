@@ -1,12 +1,12 @@
 import LibP2PCore
+import LibP2PMuxerScaffold
 import LibP2PRegistry
 import NIOCore
-import Synchronization
 
 /// One stream of an mplex session: a `ByteStream` whose reads come from the session's
 /// read loop and whose writes become Message frames (split at the maximum message
 /// size). `closeWrite()` is a half-close, `reset()` aborts both directions.
-public final class MplexStream: MuxedStream {
+public final class MplexStream: MuxedStream, ScaffoldedStream {
     /// The stream number its opener chose.
     public let id: UInt64
     /// The name from NewStream (we send the number in decimal, as go does). Only for
@@ -17,14 +17,14 @@ public final class MplexStream: MuxedStream {
 
     let key: MplexStreamKey
     private let session: MplexSession
-    private let state: Mutex<MplexStreamState>
+    private let state: LockedState<MplexStreamState>
 
     init(key: MplexStreamKey, name: String, session: MplexSession) {
         self.id = key.id
         self.key = key
         self.name = name
         self.session = session
-        self.state = Mutex(MplexStreamState(receiveLimit: session.configuration.maxStreamReceiveBuffer))
+        self.state = LockedState(MplexStreamState(receiveLimit: session.configuration.maxStreamReceiveBuffer))
     }
 
     deinit {
@@ -36,19 +36,16 @@ public final class MplexStream: MuxedStream {
     // MARK: ByteStream
 
     public func read() async throws -> ByteBuffer? {
-        switch mutate({ $0.nextRead() }) {
-        case .chunk(let chunk): return chunk
-        case .endOfStream: return nil
-        case .failure(let error): throw error
-        case .wait: break
-        }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
-                // Never resumed under the lock (see MplexFrameWriter.shutDown).
-                mutate { $0.parkReader(continuation) }?.resume()
+        try await state.wait(in: \.readers) { s, _ in
+            switch s.nextRead() {
+            case .chunk(let chunk):
+                // The chunk leaves the buffer, and the session's count of unread bytes.
+                session.accountBuffered(-chunk.readableBytes)
+                return .ready(chunk)
+            case .endOfStream: return .ready(nil)
+            case .failure(let error): throw error
+            case .wait: return .park
             }
-        } onCancel: {
-            state.withLock { $0.cancelRead() }?.resume()
         }
     }
 
@@ -59,17 +56,21 @@ public final class MplexStream: MuxedStream {
         var remaining = buffer
         while remaining.readableBytes > 0 {
             let payload = remaining.readSlice(length: min(remaining.readableBytes, limit))!
-            let frame = MplexFrame(streamID: id, flag: flag, payload: payload).encoded()
-            try await session.writer.write(frame, owner: key) {
+            try await session.scaffold.writer.write(owner: ObjectIdentifier(self)) {
+                // Checked holding the write lock: a frame of a stream reset meanwhile is
+                // never sent, nor one whose writer was cancelled while it waited.
                 try state.withLock { try $0.checkWritable() }
+                try Task.checkCancellation()
+                return MplexFrame(streamID: id, flag: flag, payload: payload).encoded()
             }
         }
     }
 
     public func closeWrite() async throws {
         guard try state.withLock({ try $0.closeWrite() }) else { return }
-        try await session.writer.write(frame(.close), owner: key) {
+        try await session.scaffold.writer.write(owner: ObjectIdentifier(self)) {
             if state.withLock({ $0.termination == .reset }) { throw StreamError.reset }
+            return frame(.close)
         }
         forgetIfFinished()
     }
@@ -84,7 +85,7 @@ public final class MplexStream: MuxedStream {
             return result
         }
         wakeup?.resume()
-        session.writer.failWaiters(of: key, with: StreamError.closed)
+        session.scaffold.writer.failWrites(of: ObjectIdentifier(self), with: StreamError.closed)
         if sendClose { await session.sendControl(frame(.close)) }
     }
 
@@ -97,7 +98,7 @@ public final class MplexStream: MuxedStream {
             return result
         }
         wakeup?.resume()
-        session.writer.failWaiters(of: key, with: StreamError.reset)
+        session.scaffold.writer.failWrites(of: ObjectIdentifier(self), with: StreamError.reset)
         if sendReset { await session.sendControl(frame(.reset)) }
     }
 
@@ -114,7 +115,7 @@ public final class MplexStream: MuxedStream {
             return result
         }
         wakeup?.resume()
-        if outcome == .overflow { session.writer.failWaiters(of: key, with: StreamError.reset) }
+        if outcome == .overflow { session.scaffold.writer.failWrites(of: ObjectIdentifier(self), with: StreamError.reset) }
         return outcome
     }
 
@@ -134,10 +135,12 @@ public final class MplexStream: MuxedStream {
             return wakeup
         }
         wakeup?.resume()
-        session.writer.failWaiters(of: key, with: StreamError.reset)
+        session.scaffold.writer.failWrites(of: ObjectIdentifier(self), with: StreamError.reset)
     }
 
-    func sessionEnded() {
+    /// The session ended: reads fail with `MuxerError.connectionClosed` once the buffer
+    /// is drained (mplex reports every session end so, whatever the reason).
+    public func sessionEnded(_ error: MuxerError) {
         state.withLock { $0.sessionEnded() }?.resume()
     }
 

@@ -1,4 +1,5 @@
 import LibP2PCore
+import LibP2PMuxerScaffold
 import LibP2PRegistry
 import NIOCore
 
@@ -23,35 +24,30 @@ struct MplexStreamKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The state machine of one stream, without any I/O: what the peer and the local user
-/// have done to each direction, what is buffered, and who is waiting to read.
+/// have done to each direction, what is buffered, and who is waiting to read. Kept
+/// in the stream's `LockedState`; a parked reader is handed its outcome directly
+/// (a `Resumption`, resumed by the caller once the lock is released).
 ///
 /// Directions: `remoteWriteClosed` is the peer's Close (our reads end after the buffer
 /// drains), `localWriteClosed` is ours. `localReadClosed` means our user called
 /// `close()` and no longer wants data: what arrives is dropped. `termination` is final:
 /// a reset (either side, or a receive-buffer overrun) or the end of the session.
-struct MplexStreamState {
-    enum Termination: Equatable {
+struct MplexStreamState: Sendable {
+    typealias ReaderWakeup = Resumption<ByteBuffer?>
+
+    enum Termination: Equatable, Sendable {
         case reset
         case sessionEnded
     }
 
-    enum ReadStep {
+    enum ReadStep: Sendable {
         case chunk(ByteBuffer)
         case endOfStream
         case failure(any Error)
         case wait
     }
 
-    /// A parked reader to resume once the session has updated its table, so whoever
-    /// the reader wakes sees a consistent session (e.g. a finished stream is gone).
-    struct ReaderWakeup {
-        fileprivate let continuation: CheckedContinuation<ByteBuffer?, any Error>
-        fileprivate let result: Result<ByteBuffer?, any Error>
-
-        func resume() { continuation.resume(with: result) }
-    }
-
-    enum DataOutcome: Equatable {
+    enum DataOutcome: Equatable, Sendable {
         case delivered
         case dropped
         /// The receive buffer would exceed its cap: the stream is now reset locally and
@@ -60,8 +56,9 @@ struct MplexStreamState {
     }
 
     let receiveLimit: Int
-    private(set) var receive = MplexReceiveBuffer()
-    private var readWaiter: CheckedContinuation<ByteBuffer?, any Error>?
+    private(set) var receive = PackedReceiveBuffer()
+    /// The parked reader (at most one: a second concurrent read fails).
+    var readers = WaiterQueue<ByteBuffer?>()
     private(set) var remoteWriteClosed = false
     private(set) var localWriteClosed = false
     private(set) var localReadClosed = false
@@ -85,8 +82,8 @@ struct MplexStreamState {
     mutating func receiveData(_ payload: ByteBuffer, connectionRoom: Int) -> (DataOutcome, ReaderWakeup?) {
         guard termination == nil, !remoteWriteClosed, !localReadClosed else { return (.dropped, nil) }
         guard payload.readableBytes > 0 else { return (.delivered, nil) }
-        if let reader = readWaiter.take() {
-            return (.delivered, ReaderWakeup(continuation: reader, result: .success(payload)))
+        if let reader = readers.wakeFirst(returning: payload) {
+            return (.delivered, reader)
         }
         let count = payload.readableBytes
         guard receive.byteCount + count <= receiveLimit, count <= connectionRoom else {
@@ -102,8 +99,7 @@ struct MplexStreamState {
     mutating func receiveClose() -> (finished: Bool, wakeup: ReaderWakeup?) {
         guard termination == nil, !remoteWriteClosed else { return (false, nil) }
         remoteWriteClosed = true
-        let wakeup = readWaiter.take().map { ReaderWakeup(continuation: $0, result: .success(nil)) }
-        return (isFinished, wakeup)
+        return (isFinished, readers.wakeFirst(returning: nil))
     }
 
     /// A Reset frame: both directions fail from now on; buffered data is dropped.
@@ -111,7 +107,7 @@ struct MplexStreamState {
         guard termination != .reset else { return nil }
         termination = .reset
         receive.removeAll()
-        return readWaiter.take().map { ReaderWakeup(continuation: $0, result: .failure(StreamError.reset)) }
+        return readers.wakeFirst(throwing: StreamError.reset)
     }
 
     /// The session ended. Data already buffered stays readable; after it, a read sees
@@ -119,7 +115,7 @@ struct MplexStreamState {
     mutating func sessionEnded() -> ReaderWakeup? {
         guard termination == nil else { return nil }
         termination = .sessionEnded
-        return takeReader(.failure(MuxerError.connectionClosed))
+        return readers.wakeFirst(throwing: MuxerError.connectionClosed)
     }
 
     // MARK: Operations of the local user
@@ -129,31 +125,8 @@ struct MplexStreamState {
         if let chunk = receive.popFirst() { return .chunk(chunk) }
         if localReadClosed || remoteWriteClosed { return .endOfStream }
         if termination == .sessionEnded { return .failure(MuxerError.connectionClosed) }
-        if readWaiter != nil { return .failure(StreamError.concurrentRead) }
+        if !readers.isEmpty { return .failure(StreamError.concurrentRead) }
         return .wait
-    }
-
-    /// Parks a reader after `nextRead()` said `.wait`, unless something changed meanwhile;
-    /// then returns how to resume it (after the lock is released).
-    mutating func parkReader(_ continuation: CheckedContinuation<ByteBuffer?, any Error>) -> ReaderWakeup? {
-        let result: Result<ByteBuffer?, any Error>
-        switch nextRead() {
-        case .chunk(let chunk): result = .success(chunk)
-        case .endOfStream: result = .success(nil)
-        case .failure(let error): result = .failure(error)
-        case .wait:
-            if Task.isCancelled {
-                result = .failure(CancellationError())
-            } else {
-                readWaiter = continuation
-                return nil
-            }
-        }
-        return ReaderWakeup(continuation: continuation, result: result)
-    }
-
-    mutating func cancelRead() -> ReaderWakeup? {
-        takeReader(.failure(CancellationError()))
     }
 
     /// Throws why a data frame may not be sent now, if it may not.
@@ -182,7 +155,7 @@ struct MplexStreamState {
     mutating func closeLocally() -> (sendClose: Bool, wakeup: ReaderWakeup?) {
         localReadClosed = true
         receive.removeAll()
-        let wakeup = takeReader(.success(nil))
+        let wakeup = readers.wakeFirst(returning: nil)
         guard termination == nil, !localWriteClosed else { return (false, wakeup) }
         localWriteClosed = true
         return (true, wakeup)
@@ -201,11 +174,6 @@ struct MplexStreamState {
     private mutating func terminate(_ how: Termination, readerError: any Error) -> ReaderWakeup? {
         termination = how
         receive.removeAll()
-        return takeReader(.failure(readerError))
-    }
-
-    /// Unparks the reader, if any; the caller resumes it once the lock is released.
-    private mutating func takeReader(_ result: Result<ByteBuffer?, any Error>) -> ReaderWakeup? {
-        readWaiter.take().map { ReaderWakeup(continuation: $0, result: result) }
+        return readers.wakeFirst(throwing: readerError)
     }
 }

@@ -1,33 +1,23 @@
 import LibP2PCore
+import LibP2PMuxerScaffold
 import LibP2PRegistry
 import NIOCore
 
-/// The read loop: decode frames and dispatch them. Dispatch never suspends: data goes
-/// into stream buffers (bounded by the windows we grant), anything to send back goes
-/// to the control queue, so the loop always keeps draining the connection.
-extension YamuxSession {
-    /// Returns at a clean end of input (or after a local close); throws
-    /// `MuxerError.protocolViolation` for bad frames, or the stream's own error.
-    func readFrames() async throws {
-        var decoder = YamuxFrameDecoder(maxDataLength: UInt32(configuration.receiveWindow))
-        do {
-            while let chunk = try await underlying.read() {
-                decoder.append(chunk)
-                while let frame = try decoder.next() {
-                    try dispatch(frame)
-                }
-            }
-            try decoder.finish()
-        } catch let error as YamuxFrameError {
-            throw MuxerError.protocolViolation(error.description)
-        } catch {
-            // After a local close the stream below may fail instead of ending cleanly.
-            if state.withLock({ $0.ended != nil }) { return }
-            throw error
-        }
-    }
+/// Yamux on the muxer scaffold: its codec, its streams, its session rules.
+enum YamuxScaffolding: ScaffoldedMuxer {
+    typealias Decoder = YamuxFrameDecoder
+    typealias StreamKey = UInt32
+    typealias Stream = YamuxStream
+    typealias Rules = YamuxSessionRules
+}
 
-    private func dispatch(_ frame: YamuxFrame) throws {
+extension YamuxFrameDecoder: MuxerFrameDecoder {}
+
+/// What one inbound frame does. Never suspends: data goes into stream buffers
+/// (bounded by the windows we grant), anything to send back goes to the writer's
+/// control queue, so the read loop always keeps draining the connection.
+extension YamuxSession {
+    func handle(_ frame: YamuxFrame) throws {
         let header = frame.header
         switch header.type {
         case .ping:
@@ -53,7 +43,7 @@ extension YamuxSession {
             } else {
                 // Frames for a stream we already forgot (reset, or both sides closed)
                 // are stale, not an error.
-                guard let known = state.withLock({ $0.streams[header.streamID] }) else { return }
+                guard let known = scaffold.state.withLock({ $0.streams[header.streamID] }) else { return }
                 stream = known
             }
             let (effect, wakeups) = stream.receive(frame)
@@ -73,10 +63,10 @@ extension YamuxSession {
     }
 
     private func queue(_ header: YamuxFrameHeader) throws {
-        guard control.push(header) else {
-            if state.withLock({ $0.ended != nil }) { return }
+        guard scaffold.writer.enqueueControl({ header.encode(into: &$0) }) else {
+            if scaffold.state.withLock({ !$0.isOpen }) { return }
             throw MuxerError.protocolViolation(
-                "yamux peer keeps sending pings or stream openings without reading our \(control.limit) pending answers")
+                "yamux peer keeps sending pings or stream openings without reading our \(scaffold.writer.controlLimit) pending answers")
         }
     }
 
@@ -87,58 +77,49 @@ extension YamuxSession {
         guard (id % 2 == 1) == peerOpensOdd else {
             throw MuxerError.protocolViolation("yamux peer opened stream \(id) with our parity of IDs")
         }
-        let delivery: (YamuxStream, CheckedContinuation<YamuxStream?, any Error>?)? = try state.withLock { s in
+        let admitted: YamuxStream? = try scaffold.state.withLock { s in
             guard s.streams[id] == nil else {
                 throw MuxerError.protocolViolation("yamux peer opened stream \(id) twice")
             }
-            if s.ended != nil || s.sentGoAway { return nil }
-            if s.streams.count >= configuration.maxStreams || s.backlog.count >= configuration.acceptBacklog { return nil }
+            if !s.isOpen || s.rules.sentGoAway { return nil }
+            if s.streams.count >= configuration.maxStreams || !scaffold.acceptBacklogHasRoom { return nil }
             let stream = YamuxStream(id: id, outbound: false, session: self)
             s.streams[id] = stream
-            if let waiter = s.acceptWaiters.popFirst() {
-                return (stream, waiter.continuation)
-            }
-            s.backlog.append(stream)
-            return (stream, nil)
+            return stream
         }
-        guard let (stream, waiter) = delivery else { return nil }
-        waiter?.resume(returning: stream)
-        return stream
+        guard let admitted else { return nil }
+        guard scaffold.offerInbound(admitted) else {
+            // The backlog closed meanwhile (a go away): refuse after all.
+            scaffold.state.withLock { s in if s.streams[id] === admitted { s.streams[id] = nil } }
+            return nil
+        }
+        return admitted
     }
 
     /// Our SYN was acknowledged, or the stream ended: update the ACK backlog and table.
     private func acknowledgedOrFinished(_ stream: YamuxStream) {
         let finished = stream.isFinished
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        scaffold.state.withLockThenResume { s in
             if finished, s.streams[stream.id] === stream { s.streams[stream.id] = nil }
-            return s.unacknowledged.remove(stream.id) == nil ? [] : s.takeOpenWaiters()
+            return s.rules.acknowledged(stream.id)
         }
-        for waiter in waiters { waiter.resume() }
     }
 
     private func pongReceived(_ value: UInt32) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
-            switch s.pings[value] {
-            case .sent:
-                s.pings[value] = .answered
-                return nil
-            case .waiting(let continuation):
-                s.pings[value] = nil
-                return continuation
-            case .answered, nil:
-                return nil  // unsolicited or duplicate: ignore
-            }
+        scaffold.state.withLockThenResume { s in
+            // Unsolicited or duplicate answers are ignored.
+            guard case .sent = s.rules.pings[value] else { return Resumptions() }
+            s.rules.pings[value] = .answered
+            return s.rules.pongWaiters.wakeAll(returning: false)
         }
-        waiter?.resume()
     }
 
     /// The peer goes away: it opens no more streams and refuses ours; existing
     /// streams finish normally, and the session ends when the stream below does.
     private func goAwayReceived(_ code: YamuxGoAwayCode) {
-        let waiters = state.withLock { s -> [CheckedContinuation<YamuxStream?, any Error>] in
-            if s.receivedGoAway == nil { s.receivedGoAway = code }
-            return s.acceptWaiters.removeAll().map(\.continuation)
+        scaffold.state.withLock { s in
+            if s.rules.receivedGoAway == nil { s.rules.receivedGoAway = code }
         }
-        for waiter in waiters { waiter.resume(returning: nil) }
+        scaffold.closeAcceptBacklog()
     }
 }

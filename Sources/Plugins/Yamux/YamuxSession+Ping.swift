@@ -9,51 +9,26 @@ extension YamuxSession {
     public func ping() async throws -> Duration {
         let clock = ContinuousClock()
         let start = clock.now
-        let value = try state.withLock { s -> UInt32 in
-            if let ended = s.ended { throw ended }
-            guard s.pings.count < 64 else { throw MuxerError.protocolViolation("too many yamux pings in flight") }
-            repeat { s.nextPingValue &+= 1 } while s.pings[s.nextPingValue] != nil
-            s.pings[s.nextPingValue] = .sent
-            return s.nextPingValue
+        let value = try scaffold.state.withLock { s -> UInt32 in
+            if let error = s.endError { throw error }
+            guard s.rules.pings.count < 64 else { throw MuxerError.protocolViolation("too many yamux pings in flight") }
+            repeat { s.rules.nextPingValue &+= 1 } while s.rules.pings[s.rules.nextPingValue] != nil
+            s.rules.pings[s.rules.nextPingValue] = .sent
+            return s.rules.nextPingValue
         }
         do {
-            try await withWriteLock {
-                try await self.underlying.write(YamuxFrameHeader(type: .ping, flags: .syn, streamID: 0, length: value).encoded)
-            }
-            try await waitForPong(value)
+            try await scaffold.writer.write(YamuxFrameHeader(type: .ping, flags: .syn, streamID: 0, length: value).encoded)
+            // Every answer wakes every pinger (at most 64); each looks for its own value.
+            while try await !scaffold.state.wait(in: \.rules.pongWaiters, { s, _ in
+                if let error = s.endError { throw error }
+                guard case .answered = s.rules.pings[value] else { return .park }
+                s.rules.pings[value] = nil
+                return .ready(true)
+            }) {}
         } catch {
-            _ = state.withLock { $0.pings.removeValue(forKey: value) }
+            _ = scaffold.state.withLock { $0.rules.pings.removeValue(forKey: value) }
             throw error
         }
         return clock.now - start
-    }
-
-    private func waitForPong(_ value: UInt32) async throws {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Bool, any Error> = state.withLock { s in
-                    if case .answered = s.pings[value] {
-                        s.pings[value] = nil
-                        return .success(true)
-                    }
-                    if let ended = s.ended { return .failure(ended) }
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    s.pings[value] = .waiting(continuation)
-                    return .success(false)
-                }
-                switch outcome {
-                case .success(true): continuation.resume()
-                case .success(false): break
-                case .failure(let error): continuation.resume(throwing: error)
-                }
-            }
-        } onCancel: {
-            let pending = state.withLock { s -> CheckedContinuation<Void, any Error>? in
-                guard case .waiting(let continuation) = s.pings[value] else { return nil }
-                s.pings[value] = nil
-                return continuation
-            }
-            pending?.resume(throwing: CancellationError())
-        }
     }
 }

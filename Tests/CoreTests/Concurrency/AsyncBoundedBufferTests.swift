@@ -54,6 +54,20 @@ struct AsyncBoundedBufferTests {
         #expect(buffer.poll() == nil)
     }
 
+    @Test("removeAll(where:) drops matching elements in place and makes room for producers")
+    func removeWhere() async throws {
+        let buffer = AsyncBoundedBuffer<Int>(capacity: 3)
+        for i in 0..<3 { #expect(buffer.offer(i) == .accepted) }
+        let producer = Task { try await buffer.push(3) }
+        while buffer.count < 4 { await Task.yield() }
+        #expect(buffer.removeAll(where: { $0 % 2 == 1 }) == 2)
+        try await withTimeout { try await producer.value }
+        #expect(buffer.count == 2)
+        #expect(buffer.poll() == 0)
+        #expect(buffer.poll() == 2)
+        #expect(buffer.offer(4) == .accepted)
+    }
+
     @Test("a consumer cancelled while waiting throws CancellationError")
     func cancelledConsumer() async throws {
         let buffer = AsyncBoundedBuffer<Int>(capacity: 4)

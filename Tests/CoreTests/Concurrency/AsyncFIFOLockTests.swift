@@ -72,6 +72,27 @@ struct AsyncFIFOLockTests {
         lock.unlock()
     }
 
+    @Test("failing one owner's waiters ends only theirs; the queue and the lock go on")
+    func ownerFailure() async throws {
+        final class Owner: Sendable {}
+        let (reset, other) = (Owner(), Owner())
+        let lock = AsyncFIFOLock()
+        try await lock.lock()
+        let doomed = Task { try await lock.lock(owner: ObjectIdentifier(reset)) }
+        while lock.waiterCount < 1 { await Task.yield() }
+        let survivor = Task { try await lock.lock(owner: ObjectIdentifier(other)) }
+        while lock.waiterCount < 2 { await Task.yield() }
+        lock.fail(waitersOwnedBy: ObjectIdentifier(reset), with: Shut())
+        await #expect(throws: Shut.self) { try await doomed.value }
+        #expect(lock.waiterCount == 1)
+        lock.unlock()
+        try await withTimeout { try await survivor.value }
+        lock.unlock()
+        // Only waiters are failed, not the owner's later calls.
+        try await withTimeout { try await lock.lock(owner: ObjectIdentifier(reset)) }
+        lock.unlock()
+    }
+
     /// A waiter cancelled just as the lock is handed to it either gets the lock
     /// (and must release it) or throws; either way the lock is never lost.
     @Test("cancellation racing the hand-over never loses the lock")
