@@ -45,6 +45,10 @@ public final class YamuxStream: MuxedStream, ScaffoldedStream, CustomStringConve
                 }
                 return data
             case .endOfStream?:
+                // The read loop forgets a finished stream before it wakes a parked
+                // reader; a reader that was not parked can see the end first, so
+                // it forgets the stream too.
+                session.forgetIfFinished(self)
                 return nil
             case .fail(let error)?:
                 throw error
