@@ -36,7 +36,12 @@ final class TLSHandler: ChannelDuplexHandler {
     private init(context: TLSContext, client: Bool, serverName: String?) throws {
         ERR_clear_error()
         guard let ssl = SSL_new(context.context) else { throw WebSocketError.tls("SSL_new: \(OpenSSLErrorQueue.drain())") }
-        guard let fromPeer = BIO_new(BIO_s_mem()), let toPeer = BIO_new(BIO_s_mem()) else {
+        guard let fromPeer = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw WebSocketError.tls("out of memory")
+        }
+        guard let toPeer = BIO_new(BIO_s_mem()) else {
+            BIO_free(fromPeer)  // not yet owned by `ssl`
             SSL_free(ssl)
             throw WebSocketError.tls("out of memory")
         }
