@@ -75,14 +75,14 @@ final class PipeDirection: Sendable {
         }
         reader?.resume()
         guard mustWait else { return }
-        try await state.wait(in: \.writers) { s, _ in
+        try await state.wait(in: { s, use in use(&s.writers) }) { s, _ in
             if s.readerClosed || s.writerAborted { throw StreamError.closed }
             return s.queuedBytes < capacity ? .ready(()) : .park
         }
     }
 
     func read() async throws -> ByteBuffer? {
-        try await state.wait(in: \.readers) { s, wakes in
+        try await state.wait(in: { s, use in use(&s.readers) }) { s, wakes in
             if let chunk = s.popChunk(capacity: capacity, waking: &wakes) { return .ready(chunk) }
             if s.writerClosed || s.readerClosed { return .ready(nil) }
             if !s.readers.isEmpty { throw StreamError.concurrentRead }

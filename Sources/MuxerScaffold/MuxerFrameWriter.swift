@@ -102,7 +102,7 @@ public final class MuxerFrameWriter: Sendable {
     public func runControlFlusher() async {
         while true {
             do {
-                try await state.wait(in: \.flusher) { s, _ in
+                try await state.wait(in: { s, use in use(&s.flusher) }) { s, _ in
                     if let failure = s.failure { throw failure }
                     return s.controlCount > 0 ? .ready(()) : .park
                 }

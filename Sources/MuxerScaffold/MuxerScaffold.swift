@@ -121,7 +121,7 @@ public final class MuxerScaffold<Muxer: ScaffoldedMuxer>: Sendable {
     public func accept() async throws -> Muxer.Stream? {
         guard let backlog else {
             // Nothing is ever accepted: wait for the end.
-            try await state.wait(in: \.neverAccepted) { s, _ in s.isOpen ? .park : .ready(()) }
+            try await state.wait(in: { s, use in use(&s.neverAccepted) }) { s, _ in s.isOpen ? .park : .ready(()) }
             return nil
         }
         do {

@@ -11,7 +11,7 @@ import NIOCore
 ///
 /// Conform a caseless enum of the plugin's (`enum YamuxScaffolding: ScaffoldedMuxer`),
 /// so the plugin's public session type exposes none of this.
-public protocol ScaffoldedMuxer {
+public protocol ScaffoldedMuxer: SendableMetatype {
     /// Splits the bytes from the peer into frames.
     associatedtype Decoder: MuxerFrameDecoder
     /// How the stream table names a stream (yamux: its ID; mplex: ID and opener).

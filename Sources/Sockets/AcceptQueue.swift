@@ -86,7 +86,7 @@ package final class AcceptQueue: Sendable {
     /// queue got room again.
     package func pop(resumeAccepting: () -> Void) async throws -> SocketConnection? {
         var resume = false
-        let connection = try await state.wait(in: \.acceptors) { s, _ in
+        let connection = try await state.wait(in: { s, use in use(&s.acceptors) }) { s, _ in
             switch s.pop() {
             case .connection(let connection, let resumeAccepting):
                 resume = resumeAccepting

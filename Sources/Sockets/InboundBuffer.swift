@@ -125,7 +125,7 @@ package final class InboundBuffer: Sendable {
     /// drained a full queue (it calls `Channel.read()`).
     package func read(resumeReading: () -> Void) async throws -> ByteBuffer? {
         var resume = false
-        let chunk = try await state.wait(in: \.readers) { s, _ in
+        let chunk = try await state.wait(in: { s, use in use(&s.readers) }) { s, _ in
             switch s.read() {
             case .chunk(let chunk, let resumeReading):
                 resume = resumeReading

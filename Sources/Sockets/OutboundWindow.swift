@@ -67,7 +67,7 @@ package final class OutboundWindow: Sendable {
         }
         submit()
         guard mustWait else { return }
-        try await state.wait(in: \.writers) { s, _ in try s.mayContinue() ? .ready(()) : .park }
+        try await state.wait(in: { s, use in use(&s.writers) }) { s, _ in try s.mayContinue() ? .ready(()) : .park }
     }
 
     package func completed(_ count: Int, error: (any Error)?) {

@@ -35,7 +35,7 @@ private final class GatedOutput: ByteStream {
     func write(_ buffer: ByteBuffer) async throws {
         state.withLock { $0.writes.append(Array(buffer.readableBytesView)) }
         if failWrites { throw Broken() }
-        try await state.wait(in: \.gate) { s, _ in s.open ? .ready(()) : .park }
+        try await state.wait(in: { s, use in use(&s.gate) }) { s, _ in s.open ? .ready(()) : .park }
     }
 
     func closeWrite() async throws {}

@@ -52,7 +52,7 @@ public final class AsyncBoundedBuffer<Element: Sendable>: Sendable {
         }
         appended.consumer?.resume()
         guard appended.atCapacity else { return }
-        try await state.wait(in: \.producers) { s, _ in
+        try await state.wait(in: { s, use in use(&s.producers) }) { s, _ in
             if let failure = s.failure { throw failure }
             return s.weight < capacity ? .ready(()) : .park
         }
@@ -72,7 +72,7 @@ public final class AsyncBoundedBuffer<Element: Sendable>: Sendable {
     /// The oldest element; nil once the buffer is finished and drained. Throws the
     /// failure set by `fail(_:)`, or `CancellationError`.
     public func next() async throws -> Element? {
-        try await state.wait(in: \.consumers) { s, wakes in
+        try await state.wait(in: { s, use in use(&s.consumers) }) { s, wakes in
             if let failure = s.failure { throw failure }
             if let element = take(from: &s, waking: &wakes) { return .ready(element) }
             return s.finished ? .ready(nil) : .park

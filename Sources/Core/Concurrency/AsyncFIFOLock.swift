@@ -26,7 +26,7 @@ public final class AsyncFIFOLock: Sendable {
     /// `CancellationError` if the task is cancelled while waiting.
     @inlinable
     public func lock(owner: ObjectIdentifier? = nil, evenAfterFailure: Bool = false) async throws {
-        try await state.wait(in: \.waiters, owner: owner) { s, _ in
+        try await state.wait(in: { s, use in use(&s.waiters) }, owner: owner) { s, _ in
             if let failure = s.failure, !evenAfterFailure { throw failure }
             guard !s.held else { return .park }
             s.held = true

@@ -30,6 +30,6 @@ public final class AsyncLatch<Value: Sendable>: Sendable {
 
     /// The value once it is set; `nil` if the waiting task is cancelled first.
     public func wait() async -> Value? {
-        try? await state.wait(in: \.waiters) { s, _ in s.value.map { .ready($0) } ?? .park }
+        try? await state.wait(in: { s, use in use(&s.waiters) }) { s, _ in s.value.map { .ready($0) } ?? .park }
     }
 }

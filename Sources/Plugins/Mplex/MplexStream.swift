@@ -36,7 +36,7 @@ public final class MplexStream: MuxedStream, ScaffoldedStream {
     // MARK: ByteStream
 
     public func read() async throws -> ByteBuffer? {
-        try await state.wait(in: \.readers) { s, _ in
+        try await state.wait(in: { s, use in use(&s.readers) }) { s, _ in
             switch s.nextRead() {
             case .chunk(let chunk):
                 // The chunk leaves the buffer, and the session's count of unread bytes.

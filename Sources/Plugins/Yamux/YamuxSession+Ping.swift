@@ -19,7 +19,7 @@ extension YamuxSession {
         do {
             try await scaffold.writer.write(YamuxFrameHeader(type: .ping, flags: .syn, streamID: 0, length: value).encoded)
             // Every answer wakes every pinger (at most 64); each looks for its own value.
-            while try await !scaffold.state.wait(in: \.rules.pongWaiters, { s, _ in
+            while try await !scaffold.state.wait(in: { s, use in use(&s.rules.pongWaiters) }, { s, _ in
                 if let error = s.endError { throw error }
                 guard case .answered = s.rules.pings[value] else { return .park }
                 s.rules.pings[value] = nil

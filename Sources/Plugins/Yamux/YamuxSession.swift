@@ -96,7 +96,7 @@ public final class YamuxSession: MuxedConnection, CustomStringConvertible {
     }
 
     private func waitForAckBacklogSlot() async throws {
-        try await scaffold.state.wait(in: \.rules.openWaiters) { s, _ in
+        try await scaffold.state.wait(in: { s, use in use(&s.rules.openWaiters) }) { s, _ in
             if let error = s.endError { throw error }
             return s.rules.unacknowledged.count < configuration.ackBacklog ? .ready(()) : .park
         }

@@ -30,7 +30,7 @@ public final class YamuxStream: MuxedStream, ScaffoldedStream, CustomStringConve
 
     public func read() async throws -> ByteBuffer? {
         while true {
-            let next = try await state.wait(in: \.readers) { core, _ in
+            let next = try await state.wait(in: { s, use in use(&s.readers) }) { core, _ in
                 if !core.readers.isEmpty { throw StreamError.concurrentRead }
                 let step = core.machine.read()
                 if case .wait = step { return .park }
@@ -150,7 +150,7 @@ public final class YamuxStream: MuxedStream, ScaffoldedStream, CustomStringConve
     /// Takes send window, suspending while the peer has granted none.
     private func reserveSendWindow(upTo wanted: Int) async throws -> Int {
         while true {
-            let granted = try await state.wait(in: \.writers) { core, _ in
+            let granted = try await state.wait(in: { s, use in use(&s.writers) }) { core, _ in
                 switch core.machine.reserveSend(upTo: wanted) {
                 case .send(let count): return .ready(count)
                 case .fail(let error): throw error

@@ -13,7 +13,7 @@ private final class Mailbox: Sendable {
     let state = LockedState(State())
 
     func take() async throws -> Int? {
-        try await state.wait(in: \.readers) { s, _ in
+        try await state.wait(in: { s, use in use(&s.readers) }) { s, _ in
             if let value = s.value {
                 s.value = nil
                 return .ready(value)
