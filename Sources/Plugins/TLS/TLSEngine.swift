@@ -49,21 +49,11 @@ final class TLSEngine {
             scratch.deallocate()
             throw TLSError.openSSL("SSL_new: \(OpenSSLErrorQueue.drain())")
         }
-        guard let fromPeer = BIO_new(BIO_s_mem()) else {
+        guard let (fromPeer, toPeer) = OpenSSLMemoryBIOs.attach(to: ssl) else {  // `ssl` owns both from here
             SSL_free(ssl)
             scratch.deallocate()
             throw TLSError.openSSL("out of memory")
         }
-        guard let toPeer = BIO_new(BIO_s_mem()) else {
-            BIO_free(fromPeer)
-            SSL_free(ssl)
-            scratch.deallocate()
-            throw TLSError.openSSL("out of memory")
-        }
-        // An empty memory BIO means "wait for more", not end of stream.
-        _ = shim_BIO_set_mem_eof_return(fromPeer, -1)
-        _ = shim_BIO_set_mem_eof_return(toPeer, -1)
-        SSL_set_bio(ssl, fromPeer, toPeer)  // `ssl` owns both BIOs from here
 
         self.ssl = ssl
         self.fromPeer = fromPeer
