@@ -1,5 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropMatrix
 import InteropRunner
 import LibP2PBuiltins
@@ -40,7 +49,7 @@ struct MatrixCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: configURL.path) {
             impls += try Implementation.load(from: configURL)
         } else {
-            FileHandle.standardError.write(Data("note: \(implementations) not found; running Swift only\n".utf8))
+            StandardStreams.write("note: \(implementations) not found; running Swift only\n", to: .standardError)
         }
         var filters = MatrixPlan.Filters()
         filters.nameContains = name
@@ -57,7 +66,7 @@ struct MatrixCommand: AsyncParsableCommand {
             jobs: jobs, timeout: .seconds(timeout), resultsDirectory: URL(fileURLWithPath: results),
             variables: variables, separateNetworks: netns)
         let report = try await runner.run(plan) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            StandardStreams.write(line + "\n", to: .standardError)
         }
         print(report.dashboard)
         print("\(report.passed) passed, \(report.failed) failed (results in \(results)/)")

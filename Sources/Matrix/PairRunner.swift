@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 import LibP2PRegistry
 
@@ -77,7 +86,7 @@ public struct PairRunner: Sendable {
             return finish(false, nil, "cannot start the dialer: \(error)", listener.stderrText)
         }
         let status = await dialer.wait(timeout: timeout + .seconds(10))
-        let listenerExitedEarly = !listener.process.isRunning
+        let listenerExitedEarly = !listener.isRunning
         await listener.terminate()
 
         let stdout = dialer.stdoutText
