@@ -8,11 +8,11 @@ the median and spread (min, p90, max) of handshakePlusOneRTT and ping RTT. Not a
 test: it asserts nothing.
 
     scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--impls swift,py] [--swift-bin PATH]
-                         [--baseline-bin PATH]
+                         [--baseline-bin [NAME=]PATH ...]
 
-`--baseline-bin` adds a row `base x base` for a second Swift binary (a release
-build of an earlier commit, say), so that a change is measured against what it
-changes in the same run, round robin.
+`--baseline-bin` adds a row `NAME x NAME` (default `base`) for another Swift
+binary (a release build of an earlier commit, say), so that a change is measured
+against what it changes in the same run, round robin. Repeatable.
 
 A combination is `security/muxer` (over tcp) or `transport/security/muxer`, e.g.
 `--combos tcp/noise/yamux,ws/noise/yamux,wss/noise/yamux --impls swift` compares
@@ -93,7 +93,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=20)
     ap.add_argument("--combos", default="noise/yamux,tls/yamux")
     ap.add_argument("--swift-bin", default=os.path.join(ROOT, ".build", "release", "libp2p-interop"))
-    ap.add_argument("--baseline-bin", help="a second Swift binary (e.g. a build of an earlier commit), run as the row 'base', side by side")
+    ap.add_argument("--baseline-bin", action="append", default=[], metavar="[NAME=]PATH",
+                    help="another Swift binary (a build of an earlier commit, say), run as its own row, round robin; repeatable")
     ap.add_argument("--py-python", default=os.environ.get("PY_PEER_PYTHON"))
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--impls", default="swift,py", help="which implementations to pair with themselves")
@@ -110,8 +111,9 @@ def main():
         "py": [py_python, os.path.join(ROOT, "interop", "python", "peer.py")],
     }
     impls = {name: cmd for name, cmd in impls.items() if name in args.impls.split(",")}
-    if args.baseline_bin:
-        impls["base"] = [args.baseline_bin]
+    for i, spec in enumerate(args.baseline_bin):
+        name, _, path = spec.rpartition("=")
+        impls[name or ("base" if i == 0 else "base%d" % (i + 1))] = [path]
 
     redis, port, tmp = start_redis()
     try:
