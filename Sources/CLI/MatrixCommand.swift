@@ -72,8 +72,9 @@ struct MatrixCommand: AsyncParsableCommand {
         let report = try await runner.run(plan) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-        print(perf ? report.perfDashboard : report.dashboard)
+        // The chart's note goes to stderr: before the dashboard, not inside it.
         if perf { await PerfChart.draw(results: results, variables: variables) }
+        print(perf ? report.perfDashboard : report.dashboard)
         print("\(report.passed) passed, \(report.failed) failed (results in \(results)/)")
         if report.failed > 0 { throw ExitCode(1) }
     }
