@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropMatrix
 
 /// Draws the perf matrix's chart with `scripts/perf_chart.py` (matplotlib, in the
@@ -15,13 +19,13 @@ enum PerfChart {
         do {
             let output = try await ProcessRun.run([python, "\(repo)/scripts/perf_chart.py", results], timeout: .seconds(120))
             if output.status != 0 { note("no chart: perf_chart.py: \(output.stderr.suffix(300))") }
-            FileHandle.standardError.write(Data(output.stdout.utf8))
+            StandardStreams.write(output.stdout, to: .standardError)
         } catch {
             note("no chart: \(error)")
         }
     }
 
     private static func note(_ text: String) {
-        FileHandle.standardError.write(Data("note: \(text)\n".utf8))
+        StandardStreams.write("note: \(text)\n", to: .standardError)
     }
 }

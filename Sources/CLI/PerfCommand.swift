@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 import LibP2PBuiltins
 import LibP2PRegistry
@@ -93,11 +97,11 @@ struct PerfCommand: AsyncParsableCommand {
     }
 
     @Sendable static func printLine(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        StandardStreams.write(line + "\n", to: .standardOutput)
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-        Foundation.exit(1)
+        StandardStreams.write(message + "\n", to: .standardError)
+        exitProcess(1)
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 import LibP2PRegistry
 
@@ -16,7 +20,7 @@ extension MatrixReport {
     }
 
     /// Gbit/s with two decimals, as the perf YAML prints them.
-    public static func gbps(_ value: Double) -> String { String(format: "%.2f", value) }
+    public static func gbps(_ value: Double) -> String { value.fixed(2) }
 
     public var perfResultsYAML: String {
         var lines = ["results:"]
@@ -46,8 +50,8 @@ extension MatrixReport {
             let c = o.test.combination
             return [
                 Self.csvField(o.test.name), o.test.dialer, o.test.listener, c.transport, c.security, c.muxer,
-                Self.gbps(r.upload.median), Self.gbps(r.download.median), String(format: "%.3f", r.latency.median),
-                r.latency.samples.map { String(format: "%.3f", $0) }.joined(separator: " "),
+                Self.gbps(r.upload.median), Self.gbps(r.download.median), r.latency.median.fixed(3),
+                r.latency.samples.map { $0.fixed(3) }.joined(separator: " "),
             ].joined(separator: ",")
         }
         return (["name,dialer,listener,transport,security,muxer,upload_gbps,download_gbps,latency_ms,latency_samples_ms"] + rows)
@@ -64,7 +68,7 @@ extension MatrixReport {
                 if let r = o.perfResult {
                     out.append(
                         "| \(o.test.dialer) | \(o.test.listener) | \(Self.gbps(r.upload.median)) | \(Self.gbps(r.download.median)) | "
-                            + "\(String(format: "%.3f", r.latency.median)) |")
+                            + "\(r.latency.median.fixed(3)) |")
                 } else {
                     out.append("| \(o.test.dialer) | \(o.test.listener) | ❌ | ❌ | \(o.reason ?? "failed") |")
                 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One measurement series as unified-testing's perf results report it: quartiles
 /// by linear interpolation between order statistics, outliers beyond 1.5 × IQR
@@ -43,7 +47,7 @@ public struct PerfStatistics: Sendable, Equatable {
 
     /// The YAML block, `decimals` digits per value (2 for Gbps, 3 for ms).
     public func yaml(name: String, iterations: Int, unit: String, decimals: Int) -> String {
-        func f(_ value: Double) -> String { String(format: "%.\(decimals)f", value) }
+        func f(_ value: Double) -> String { value.fixed(decimals) }
         func list(_ values: [Double]) -> String { "[" + values.map(f).joined(separator: ", ") + "]" }
         return """
             \(name):
@@ -98,11 +102,11 @@ extension PerfResults {
         for line in text.split(separator: "\n") {
             if !line.hasPrefix(" "), line.hasSuffix(":") {
                 block = String(line.dropLast())
-            } else if let block, let range = line.range(of: "samples:") {
-                let list = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            } else if let block, let range = line.firstRange(of: "samples:") {
+                let list = line[range.upperBound...].trimmingWhitespace()
                 guard list.hasPrefix("["), list.hasSuffix("]") else { return nil }
                 let items = list.dropFirst().dropLast().split(separator: ",")
-                let values = items.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                let values = items.compactMap { Double($0.trimmingWhitespace()) }
                 guard values.count == items.count else { return nil }
                 samples[block] = values
             }
