@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 targets=(LibP2PRegistry LibP2PConformance LibP2PHost)
 
+# The C libraries' headers: the documented modules import them.
+SKIP_PYTHON_PEER=1 scripts/install-deps.sh
 if [ "${1:-}" = "--preview" ]; then
     exec swift package --disable-sandbox preview-documentation --target "${2:-LibP2PRegistry}"
 fi
