@@ -13,8 +13,9 @@ import Logging
 /// await InteropMain.run(registry: registry)
 /// ```
 public enum InteropMain {
-    /// Never returns: exits 0 after printing the dialer's result (or when the
-    /// listener is told to stop), 1 after printing one line naming the failed phase.
+    /// Never returns: the dialer exits 0 after printing its result; the listener
+    /// serves until the harness stops it (or the test timeout ends it); any failure
+    /// prints one line naming its phase on stderr and exits 1.
     public static func run(registry: Registry, environment: [String: String] = ProcessInfo.processInfo.environment) async -> Never {
         let config: InteropConfig
         do {
