@@ -1,7 +1,7 @@
 # The interop harnesses' image: ENTRYPOINT is the test binary with no arguments; it
 # reads the harness's env vars. Both stages install through scripts/install-deps.sh,
 # the same script CI runs, so CI exercises these steps even without a Docker engine.
-FROM swift:6.1-bookworm AS build
+FROM swift:6.3-bookworm AS build
 WORKDIR /src
 COPY scripts/install-deps.sh scripts/setup-python-peer.sh scripts/
 RUN SKIP_PYTHON_PEER=1 scripts/install-deps.sh

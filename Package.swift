@@ -24,6 +24,12 @@ let package = Package(
         .library(name: "LibP2PHost", targets: ["LibP2PHost"]),
         .library(name: "LibP2PBuiltins", targets: ["LibP2PBuiltins"]),
         .library(name: "LibP2PConformance", targets: ["LibP2PConformance"]),
+        // What a plugin written in another package needs (Examples/PlaintextSecurity):
+        // the shared primitives its contract speaks in, and the test binary's entry
+        // point and pair runner, so it can build and test its own interop binary.
+        .library(name: "LibP2PCore", targets: ["LibP2PCore"]),
+        .library(name: "InteropRunner", targets: ["InteropRunner"]),
+        .library(name: "InteropMatrix", targets: ["InteropMatrix"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,6 +39,8 @@ let package = Package(
         // which the binary otherwise does without; see Sources/CLI/StandardStreams.swift.
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        // `swift package generate-documentation` (scripts/docs.sh); a plugin only, nothing links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // C libraries: a module map and a shim header each, nothing else.

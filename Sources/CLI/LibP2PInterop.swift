@@ -1,4 +1,6 @@
 import ArgumentParser
+import InteropRunner
+import LibP2PBuiltins
 
 /// The test binary the libp2p interop harnesses run. With no arguments it follows
 /// the env-var contract (`run`).
@@ -16,13 +18,7 @@ struct LibP2PInterop: AsyncParsableCommand {
     /// process that lives a few milliseconds.
     static func main() async {
         guard CommandLine.arguments.count > 1 else {
-            do {
-                let command = RunCommand()
-                try await command.run()
-            } catch {
-                RunCommand.fail("\(error)")
-            }
-            return
+            await InteropMain.run(registry: .builtin())
         }
         do {
             var command = try parseAsRoot()

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import InteropMatrix
+import InteropRunner
 
 /// Draws the perf matrix's chart with `scripts/perf_chart.py` (matplotlib, in the
 /// py peer's venv). A missing venv or a failed chart is reported, not fatal: the

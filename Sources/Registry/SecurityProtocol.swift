@@ -3,6 +3,30 @@ import NIOCore
 
 /// A security plugin: authenticates the remote peer and encrypts a raw stream
 /// (`noise`, `tls`).
+///
+/// A security plugin is a stateless value: one registry hands it to any number of
+/// hosts, and both roles may run on the same value at once. Every plugin keeps
+/// these rules, which `SecurityConformance` checks in both roles:
+///
+/// - ``secureOutbound(_:identity:expecting:muxers:)`` is the dialer and
+///   ``secureInbound(_:identity:muxers:)`` the listener. Both return a
+///   ``SecureChannel`` whose `remotePeer` and `remotePublicKey` are the
+///   authenticated peer's and whose `localPeer` is ours.
+/// - When `expecting` is set, any other remote peer ID is refused with
+///   ``SecurityError/peerIDMismatch(expected:actual:)``.
+/// - On any failure, close the stream before throwing: the peer must not wait
+///   forever for the next handshake message. A truncated handshake is an error on
+///   both sides, never a hang.
+/// - `muxers` are our muxer protocol IDs in preference order. Where the protocol
+///   can negotiate the muxer in the handshake (Noise extensions, TLS ALPN), both
+///   sides end with the same ``SecureChannel/earlyMuxer``, one both listed;
+///   otherwise `nil` on both sides, and the ``Upgrader`` negotiates the muxer with
+///   multistream.
+/// - Bytes read ahead during the handshake belong to the channel: hand them on
+///   (`ByteStreamReader.remainingStream()`).
+/// - The channel keeps the `ByteStream` rules: a message larger than one frame is
+///   split and reassembled, reading and writing may happen at once, `closeWrite()`
+///   half-closes.
 public protocol SecurityProtocol: Sendable {
     /// The env-var name (`security=noise`).
     var name: String { get }

@@ -2,6 +2,17 @@ import LibP2PCore
 import NIOCore
 
 /// A transport plugin: turns multiaddrs into raw byte streams (`tcp`).
+///
+/// Every transport keeps these rules, which `TransportConformance` checks:
+///
+/// - ``listen(_:)`` with port 0 binds a free port and reports the real one in
+///   ``Listener/localAddresses``.
+/// - ``Listener/accept()`` returns `nil` once the listener is closed, and
+///   ``Listener/close()`` wakes every pending `accept()`.
+/// - A ``RawConnection``'s `localAddress` and `remoteAddress` mirror the peer's.
+/// - Dialing an address nobody listens on fails promptly.
+/// - Connections keep the `ByteStream` rules (backpressure, half-close, prompt
+///   `close()`).
 public protocol Transport: Sendable {
     /// The env-var name (`transport=tcp`).
     var name: String { get }

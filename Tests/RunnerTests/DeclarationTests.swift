@@ -65,4 +65,14 @@ struct DeclarationTests {
         #expect(ci.contains("scripts/test.sh"))
         #expect(try committed("scripts/test.sh").contains("scripts/install-deps.sh"))
     }
+
+    @Test("the Dockerfile's build stage uses the toolchain these tests were compiled with")
+    func dockerfileToolchain() throws {
+        let text = try committed("Dockerfile")
+        #if compiler(>=6.3) && !compiler(>=6.4)
+        #expect(text.contains("FROM swift:6.3-bookworm AS build"), "the build stage should name swift:6.3-bookworm")
+        #else
+        Issue.record("built with a toolchain other than Swift 6.3: update the Dockerfile's build stage and this test")
+        #endif
+    }
 }

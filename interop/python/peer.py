@@ -53,6 +53,10 @@ from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.security.tls.transport import PROTOCOL_ID as TLS_PROTOCOL_ID
 from libp2p.security.tls.transport import TLSTransport
+from libp2p.security.insecure.transport import (
+    PLAINTEXT_PROTOCOL_ID,
+    InsecureTransport,
+)
 from libp2p.stream_muxer.mplex.mplex import MPLEX_PROTOCOL_ID, Mplex
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.stream_muxer.yamux.yamux import Yamux
@@ -145,8 +149,10 @@ class Config:
             raise _config_error(f"unsupported transport {transport!r} (tcp|ws|wss)")
         if security is None:
             raise _config_error("SECURE_CHANNEL/security is not set")
-        if security not in ("noise", "tls"):
-            raise _config_error(f"unsupported security {security!r} (noise|tls)")
+        if security not in ("noise", "tls", "plaintext"):
+            raise _config_error(
+                f"unsupported security {security!r} (noise|tls|plaintext)"
+            )
         if muxer is None:
             raise _config_error("MUXER/muxer is not set")
         if muxer not in ("yamux", "mplex"):
@@ -275,6 +281,11 @@ def build_host(cfg: Config, listen_addr: multiaddr.Multiaddr | None = None) -> I
                 key_pair, noise_privkey=create_x25519_key_pair().private_key
             )
         }
+    elif cfg.security == "plaintext":
+        # /plaintext/2.0.0: identities exchanged, nothing encrypted. Only for
+        # testing a plaintext plugin (Examples/PlaintextSecurity); the interop
+        # matrix does not list it.
+        sec_opt = {PLAINTEXT_PROTOCOL_ID: InsecureTransport(key_pair)}
     else:
         sec_opt = {TLS_PROTOCOL_ID: TLSTransport(key_pair)}
     if cfg.muxer == "yamux":

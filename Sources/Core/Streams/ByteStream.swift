@@ -4,13 +4,22 @@ import NIOCore
 /// channel, or one stream of a muxed connection. Every layer of the stack speaks it,
 /// which is what lets the registry compose plugins at run time.
 ///
-/// One task reads and one task writes at a time; the two may run concurrently.
+/// One task reads and one task writes at a time; the two may run concurrently. A
+/// second concurrent reader gets an error (`StreamError.concurrentRead`), never
+/// scrambled data. Bytes a layer reads ahead (during a negotiation or a handshake)
+/// belong to the next layer: hand them on (`ByteStreamReader.remainingStream()`).
 public protocol ByteStream: Sendable {
     /// The next chunk of bytes, or `nil` once the remote side has closed its write side.
     /// Never returns an empty buffer.
+    ///
+    /// After `nil`, every later `read()` returns `nil` again. A stream that ended
+    /// abnormally (reset, protocol error, broken connection) throws instead: `nil` is
+    /// only ever a clean end.
     func read() async throws -> ByteBuffer?
 
     /// Suspends until the bytes are accepted by the layer below: that is the backpressure.
+    /// Never buffers without bound to return early. A write after `closeWrite()`,
+    /// `close()` or a reset throws.
     func write(_ buffer: ByteBuffer) async throws
 
     /// Half-close: no more writes from us; reads go on until the remote closes.

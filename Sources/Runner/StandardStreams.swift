@@ -7,13 +7,13 @@ import Darwin
 /// Whole lines to stdout or stderr with plain `write(2)` calls: the binary does
 /// not link Foundation (its start-up and conformance records cost every process
 /// the harness starts), so no `FileHandle`.
-enum StandardStreams {
-    enum Stream {
+public enum StandardStreams {
+    public enum Stream: Sendable {
         case standardOutput, standardError
         var descriptor: Int32 { self == .standardOutput ? 1 : 2 }
     }
 
-    static func write(_ text: String, to stream: Stream) {
+    public static func write(_ text: String, to stream: Stream) {
         var text = text
         text.withUTF8 { bytes in
             var offset = 0
@@ -37,6 +37,6 @@ private func writeToDescriptor(_ fd: Int32, _ bytes: UnsafePointer<UInt8>, _ cou
 }
 
 /// `exit(3)`, named apart from `ParsableCommand.exit(withError:)`, which shadows it in a command.
-func exitProcess(_ code: Int32) -> Never {
+public func exitProcess(_ code: Int32) -> Never {
     exit(code)
 }
