@@ -12,17 +12,21 @@ let package = Package(
     dependencies: [
         .package(name: "swift-libp2p-interop", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
+        .target(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
         .executableTarget(
             name: "libp2p-fuzz",
             dependencies: [
+                "CLibFuzzer",
                 .product(name: "LibP2PBuiltins", package: "swift-libp2p-interop"),
                 .product(name: "LibP2PHost", package: "swift-libp2p-interop"),
                 .product(name: "LibP2PConformance", package: "swift-libp2p-interop"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Sources/LibP2PFuzz"),
     ],

@@ -1,3 +1,4 @@
+import CLibFuzzer
 import Foundation
 
 /// libFuzzer's entry points. One binary holds every target; `LIBP2P_FUZZ_TARGET`
@@ -5,6 +6,15 @@ import Foundation
 /// With `LIBP2P_FUZZ_WRITE_SEEDS=DIR` it writes that target's seed corpus to DIR
 /// and exits instead of fuzzing.
 nonisolated(unsafe) private var selected: FuzzTarget?
+
+/// SwiftPM links an executable with `main` pointing at `libp2p_fuzz_main`, so this
+/// is what runs first; it hands over to libFuzzer's driver.
+@_cdecl("libp2p_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzzerTestOneInput)
+}
 
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzerInitialize(
