@@ -18,7 +18,7 @@ enum Blocking {
             do { try await body() } catch {
                 // Bad input: the parser's error is the expected outcome.
             }
-            finished.set()
+            executor.finish(finished)
         }
         guard executor.runJobs(until: finished, limit: limit) else { fatalError("hang: \(what) did not finish within \(limit)") }
     }
@@ -27,12 +27,10 @@ enum Blocking {
 /// A task executor whose jobs run on whichever thread calls `runJobs`. Jobs may be
 /// enqueued from any thread (a timer, a continuation resumed elsewhere).
 final class FuzzThreadExecutor: TaskExecutor, @unchecked Sendable {
-    /// Set by the body's task when it is done; read by the thread running jobs.
+    /// Set by the body's task when it is done (through `finish`, under the
+    /// executor's lock); read by the thread running jobs.
     final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
+        fileprivate var isSet = false
     }
 
     private let condition = NSCondition()
@@ -42,6 +40,15 @@ final class FuzzThreadExecutor: TaskExecutor, @unchecked Sendable {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Marks `flag` and wakes the thread running jobs: the body's last step may run
+    /// on another executor (code isolated elsewhere), so this is not always a job of ours.
+    func finish(_ flag: Flag) {
+        condition.lock()
+        flag.isSet = true
         condition.signal()
         condition.unlock()
     }
