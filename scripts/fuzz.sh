@@ -48,10 +48,12 @@ check_targets() {
 run_target() {
     local target="$1" seconds="$2" work="$scratch/runs/$1"
     mkdir -p "$work/corpus" "$work/artifacts"
-    local log="$work/last.log" started status=0
+    local log="$work/last.log" started status=0 options=()
+    # A target's own libFuzzer flags, one per line, after a comment saying why.
+    [[ -f "$package/Options/$target" ]] && mapfile -t options < <(grep -v '^#' "$package/Options/$target")
     started=$(date +%s)
     LIBP2P_FUZZ_TARGET="$target" "$binary" -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=4096 \
-        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds/$target" >"$log" 2>&1 || status=$?
+        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${options[@]}" "$work/corpus" "$seeds/$target" >"$log" 2>&1 || status=$?
     local elapsed=$(( $(date +%s) - started ))
     local executions
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
