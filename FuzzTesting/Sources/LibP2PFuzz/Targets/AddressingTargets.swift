@@ -19,8 +19,10 @@ enum AddressingTargets {
         name: "multiaddr-binary",
         run: { bytes in
             guard let address = try? Multiaddr(bytes: bytes) else { return }
-            // What we accept we can print, and what we print we can parse back.
-            _ = try? Multiaddr(address.description)
+            // What we accept re-encodes to the same bytes, and what we print parses
+            // back to the same address.
+            precondition(address.bytes == bytes, "multiaddr bytes do not round-trip: \(address)")
+            precondition((try? Multiaddr(address.description)) == address, "multiaddr text does not round-trip: \(address)")
             _ = address.tcpHostPort
             _ = address.peerID
         },
@@ -39,7 +41,7 @@ enum AddressingTargets {
         run: { bytes in
             guard let id = try? PeerID(String(decoding: bytes, as: UTF8.self)) else { return }
             _ = id.inlinedPublicKey
-            _ = try? PeerID(id.cidString)
+            precondition((try? PeerID(id.cidString)) == id && (try? PeerID(id.description)) == id, "peer ID does not round-trip: \(id)")
         },
         seeds: {
             let key = PublicKey.fuzzSeedKey
