@@ -100,7 +100,7 @@ case "${1:-}" in
     for target in "${targets[@]}"; do
         rm -f "$seeds/$target"/seed-*
         LIBP2P_FUZZ_TARGET="$target" LIBP2P_FUZZ_WRITE_SEEDS="$seeds/$target" "$binary"
-        echo "$target: $(ls "$seeds/$target" | wc -l) seeds, $(du -sb "$seeds/$target" | cut -f1) bytes"
+        echo "$target: $(ls "$seeds/$target" | wc -l) seeds, $(cat "$seeds/$target"/* | wc -c) bytes"
     done
     ;;
 *)
