@@ -35,7 +35,7 @@ public struct PipeStack: Sendable {
     /// A secured, muxed connection whose listener side answers every stream (see
     /// `answer`), handed to `body` while both sessions run; closed afterwards.
     public func withMuxedConnection<T: Sendable>(
-        _ body: @Sendable (any MuxedConnection) async throws -> T
+        _ body: (any MuxedConnection) async throws -> T
     ) async throws -> T {
         let (dialerChannel, listenerChannel) = try await securePair()
         let dialer = muxer.makeSession(over: dialerChannel, role: .initiator)
