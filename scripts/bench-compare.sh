@@ -7,8 +7,8 @@
 #   scripts/bench-compare.sh --filter noise  # only benchmarks whose name matches
 #   scripts/bench-compare.sh --update        # run and store the run as the new baseline
 #
-# Exits 0 when nothing regressed beyond the thresholds in Benchmarks.swift, 2 when
-# something did (package-benchmark's codes; 4, improvements only, is reported as 0).
+# Exits 0 when nothing regressed beyond the thresholds in Benchmarks.swift (also when
+# there were only improvements: package-benchmark's code 4), non-zero when something did.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../Benchmarks"
 

@@ -15,8 +15,12 @@ func regressionThresholds() -> [BenchmarkMetric: BenchmarkThresholds] {
 
 let benchmarks: @Sendable () -> Void = {
     let thresholds = regressionThresholds()
+    // Over a real socket the number of reads, wake-ups and so allocations depends
+    // on how the two event loops interleave: only a large change means something.
+    var socketThresholds = thresholds
+    socketThresholds[.mallocCountTotal] = .init(relative: [.p50: 50.0])
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .mallocCountTotal, .throughput],
+        metrics: [.wallClock, .mallocCountTotal],
         warmupIterations: 2,
         scalingFactor: .one,
         maxDuration: .seconds(3),
@@ -72,7 +76,7 @@ let benchmarks: @Sendable () -> Void = {
                 "64 MiB each way, loopback tcp/\(security)/\(muxer)",
                 configuration: .init(
                     metrics: [.wallClock, .mallocCountTotal], warmupIterations: 1,
-                    maxDuration: .seconds(10), maxIterations: 10, thresholds: thresholds)
+                    maxDuration: .seconds(10), maxIterations: 10, thresholds: socketThresholds)
             ) { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try await LoopbackThroughput(security: security, muxer: muxer, bytes: 64 << 20).run())
