@@ -20,9 +20,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "libp2p-interop", targets: ["libp2p-interop"]),
+        // LibP2PCore is a product so that the Benchmarks/ package (and any program
+        // that builds its own pipeline from the registry) can name ByteStream and keys.
+        .library(name: "LibP2PCore", targets: ["LibP2PCore"]),
         .library(name: "LibP2PRegistry", targets: ["LibP2PRegistry"]),
         .library(name: "LibP2PHost", targets: ["LibP2PHost"]),
         .library(name: "LibP2PBuiltins", targets: ["LibP2PBuiltins"]),
+        // The muxers on their own (frames, codecs, sessions), for programs that want
+        // one without the rest, and for the frame benchmarks in Benchmarks/.
+        .library(name: "LibP2PYamux", targets: ["LibP2PYamux"]),
+        .library(name: "LibP2PMplex", targets: ["LibP2PMplex"]),
         .library(name: "LibP2PConformance", targets: ["LibP2PConformance"]),
         // What a plugin written in another package needs (Examples/PlaintextSecurity):
         // the shared primitives its contract speaks in, and the test binary's entry
@@ -108,7 +115,7 @@ let package = Package(
             path: "Sources/Plugins/WebSocket", exclude: ["README.md"]),
         .target(
             name: "LibP2PNoise",
-            dependencies: plugin + ["CSodium", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: plugin + ["CSodium", "COpenSSL", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
         .target(name: "LibP2PYamux", dependencies: muxerPlugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),

@@ -87,6 +87,11 @@ public final class MuxerScaffold<Muxer: ScaffoldedMuxer>: Sendable {
                 while let frame = try decoder.next() {
                     try handle(frame)
                 }
+                // Let the readers this chunk woke take their data before the next chunk:
+                // on the same executor, a loop that always finds input ready would
+                // otherwise buffer a whole window (or, for mplex, megabytes) ahead of
+                // them, and the sender would stop and go instead of streaming.
+                await Task.yield()
             }
             try decoder.finish()
             return .remoteClosed

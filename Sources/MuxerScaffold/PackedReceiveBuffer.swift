@@ -17,8 +17,18 @@ public struct PackedReceiveBuffer: Sendable {
     /// Whether the last chunk is one of our packing buffers (never handed out yet).
     private var tailIsPacked = false
     public private(set) var byteCount = 0
+    /// A payload is kept as it is while its storage is at most this many times its
+    /// size; a smaller slice is copied out so that it does not pin the rest.
+    public let maxStorageRatio: Int
 
-    public init() {}
+    /// - Parameter maxStorageRatio: how much memory a kept payload may pin, as a
+    ///   multiple of its size. 2 by default; a muxer whose window already bounds
+    ///   the count tightly may allow more, so that frames sliced out of a big read
+    ///   (several per chunk) are not copied.
+    public init(maxStorageRatio: Int = 2) {
+        precondition(maxStorageRatio >= 1)
+        self.maxStorageRatio = maxStorageRatio
+    }
 
     public var isEmpty: Bool { byteCount == 0 }
 
@@ -26,7 +36,7 @@ public struct PackedReceiveBuffer: Sendable {
         let count = payload.readableBytes
         guard count > 0 else { return }
         byteCount += count
-        if count * 2 >= payload.storageCapacity {
+        if count * maxStorageRatio >= payload.storageCapacity {
             chunks.append(payload)
             tailIsPacked = false
         } else if tailIsPacked, chunks[chunks.count - 1].writableBytes >= count {

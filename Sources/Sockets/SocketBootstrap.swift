@@ -18,6 +18,17 @@ package enum SocketBootstrap {
     /// listening socket stops accepting (new peers then wait in the kernel backlog).
     package static let acceptQueueLimit = 64
 
+    /// How much one socket read may take. NIO's default stops at 64 KiB, just under
+    /// one full Noise message (65,537 bytes on the wire), so on a bulk transfer nearly
+    /// every message spanned two reads and had to be gathered (copied); a read of up
+    /// to 256 KiB carries four, needs a quarter of the reads, and cuts at most one.
+    /// Small exchanges still get small buffers: the allocator adapts to what reads
+    /// return. Bounded: at most one read beyond the inbound high watermark.
+    package static let maxReadSize = 256 * 1024
+    static var receiveAllocator: AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maxReadSize)
+    }
+
     /// Connects to `address`, trying each of its resolved socket addresses in order
     /// within `timeout`. `initialize` sets up each attempt's channel pipeline (on
     /// its event loop) before any byte flows, and returns what it made for it (the
@@ -37,6 +48,7 @@ package enum SocketBootstrap {
                 .connectTimeout(.nanoseconds(remaining.nanoseconds))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelOption(.recvAllocator, value: receiveAllocator)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let value = try initialize(channel)
@@ -89,6 +101,7 @@ package enum SocketBootstrap {
             }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.recvAllocator, value: receiveAllocator)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture { try initializeChild(child) }
             }

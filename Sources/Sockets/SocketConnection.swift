@@ -120,6 +120,10 @@ package final class SocketConnection: RawConnection {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         inbound.finish(.closedLocally)
         outbound.end(StreamError.closed)
+        // Writes already accepted may still wait for a flush (one made on the event
+        // loop is flushed at the end of its turn): send them before closing, or a
+        // frame the writer was told went out (a muxer's last Close) is dropped.
+        channel.flush()
         channel.close(promise: nil)
     }
 

@@ -19,6 +19,23 @@ struct ByteStreamReaderTests {
         }
     }
 
+    @Test("a message cut across chunks is gathered alone; a read that fails consumes nothing")
+    func gatheringKeepsTheRest() async throws {
+        try await withTimeout {
+            let (a, b) = MemoryPipe.makePair()
+            var reader = ByteStreamReader(b)
+            try await a.write([1, 2])
+            #expect(try await reader.readExactly(1).bytes == [1])
+            try await a.write([3, 4, 5, 6, 7, 8])
+            #expect(try await reader.readExactly(3).bytes == [2, 3, 4])
+            #expect(Array(reader.buffered.readableBytesView) == [5, 6, 7, 8])
+            try await a.write([9])
+            try await a.closeWrite()
+            await #expect(throws: StreamError.unexpectedEOF("tail")) { try await reader.readExactly(10, what: "tail") }
+            #expect(Array(reader.buffered.readableBytesView) == [5, 6, 7, 8, 9])
+        }
+    }
+
     @Test func readExactlyWaitsForALaterWrite() async throws {
         try await withTimeout {
             let (a, b) = MemoryPipe.makePair()

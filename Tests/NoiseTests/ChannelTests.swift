@@ -225,7 +225,7 @@ struct RawPeer {
         send = try responder.split().send
         let (a, b) = MemoryPipe.makePair()
         let identity = PrivateKey.generateEd25519()
-        channel = NoiseSecureChannel(
+        channel = try NoiseSecureChannel(
             reader: ByteStreamReader(a), send: channelSend, receive: channelReceive,
             localPeer: identity.peerID, remote: RemoteIdentity(publicKey: identity.publicKey, muxers: []),
             earlyMuxer: nil)

@@ -30,11 +30,36 @@ public struct ByteStreamReader: Sendable {
     }
 
     /// Exactly `count` bytes; throws `StreamError.unexpectedEOF` if the stream ends first.
+    ///
+    /// Bytes that are already buffered come back as a slice, without a copy. Bytes
+    /// that span chunks are gathered into one buffer of exactly `count` bytes, and
+    /// what follows them in the last chunk stays buffered as it is: a big chunk is
+    /// never copied to complete a small message, which on a bulk transfer (Noise
+    /// frames cut across socket reads) would copy nearly every byte received. If
+    /// the read fails or is cancelled halfway, nothing is consumed.
     public mutating func readExactly(_ count: Int, what: String = "data") async throws -> ByteBuffer {
-        while buffered.readableBytes < count {
-            guard try await fill() else { throw StreamError.unexpectedEOF(what) }
+        if buffered.readableBytes >= count { return buffered.readSlice(length: count)! }
+        var gathered = ByteBufferAllocator().buffer(capacity: count)
+        gathered.writeBuffer(&buffered)
+        buffered = ByteBuffer()
+        do {
+            while gathered.readableBytes < count {
+                guard var chunk = try await stream.read() else { throw StreamError.unexpectedEOF(what) }
+                let needed = count - gathered.readableBytes
+                if chunk.readableBytes <= needed {
+                    gathered.writeBuffer(&chunk)
+                } else {
+                    var head = chunk.readSlice(length: needed)!
+                    gathered.writeBuffer(&head)
+                    buffered = chunk
+                }
+            }
+        } catch {
+            // What was gathered so far is everything unconsumed, in order.
+            buffered = gathered
+            throw error
         }
-        return buffered.readSlice(length: count)!
+        return gathered
     }
 
     /// Whatever is buffered, or else the next chunk from the stream; `nil` at end of stream.

@@ -1,16 +1,18 @@
 import LibP2PCore
+import LibP2PMuxerScaffold
 import NIOCore
 
 /// Cuts mplex frames out of a byte stream delivered in arbitrary chunks. Pure: feed it
 /// bytes with `append`, take frames with `next()` until it returns nil, call `finish()`
-/// at end of stream. It holds at most one incomplete frame plus the last chunk, and
-/// rejects a frame as soon as its length is known to be too large.
+/// at end of stream. It holds at most one incomplete frame plus the chunks behind it,
+/// and rejects a frame as soon as its length is known to be too large. Payloads are
+/// slices of the chunks they came in; only a frame cut across chunks is copied
+/// (`FrameInput`).
 public struct MplexFrameDecoder: Sendable {
     public let maxMessageSize: Int
-    private var buffer = ByteBuffer()
-    /// Whether frames were cut from `buffer` since the last `append`: their payloads are
-    /// slices that share its storage, so appending in place would copy all of it.
-    private var sliced = false
+    private var input = FrameInput()
+    /// The longest header: a 10-byte stream ID and flag varint, a 9-byte length.
+    static let maxHeaderLength = 19
 
     public init(maxMessageSize: Int = MplexFrame.defaultMaxMessageSize) {
         precondition(maxMessageSize > 0)
@@ -18,27 +20,17 @@ public struct MplexFrameDecoder: Sendable {
     }
 
     /// Bytes received but not yet returned as a frame.
-    public var bufferedBytes: Int { buffer.readableBytes }
+    public var bufferedBytes: Int { input.count }
 
     public mutating func append(_ chunk: ByteBuffer) {
-        if buffer.readableBytes == 0 {
-            buffer = chunk
-        } else if sliced {
-            // The remainder is the tail of the last chunk (a frame was completed in it):
-            // copying it into fresh storage costs at most one chunk and frees the old one.
-            var fresh = ByteBufferAllocator().buffer(capacity: buffer.readableBytes + chunk.readableBytes)
-            fresh.writeImmutableBuffer(buffer)
-            fresh.writeImmutableBuffer(chunk)
-            buffer = fresh
-        } else {
-            buffer.writeImmutableBuffer(chunk)
-        }
-        sliced = false
+        input.append(chunk)
     }
 
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func next() throws(MplexFrameError) -> MplexFrame? {
-        let view = buffer.readableBytesView
+        // The header may be cut across chunks: bring what there is of it together.
+        input.gather(min(Self.maxHeaderLength, input.count))
+        let view = input.front.readableBytesView
         guard let (header, headerLength) = try Self.varint(view, maxBytes: 10, field: "header") else {
             return nil
         }
@@ -53,20 +45,15 @@ public struct MplexFrameDecoder: Sendable {
             throw .oversized(length: length, limit: maxMessageSize)
         }
         let total = headerLength + lengthLength + Int(length)
-        guard buffer.readableBytes >= total else { return nil }
-        buffer.moveReaderIndex(forwardBy: headerLength + lengthLength)
-        let payload = buffer.readSlice(length: Int(length))!
-        if buffer.readableBytes == 0 {
-            buffer = ByteBuffer()
-        } else {
-            sliced = true
-        }
+        guard input.gather(total) else { return nil }
+        input.front.moveReaderIndex(forwardBy: headerLength + lengthLength)
+        let payload = input.front.readSlice(length: Int(length))!
         return MplexFrame(streamID: streamID, flag: flag, payload: payload)
     }
 
     /// Call at end of stream: throws if it ended inside a frame.
     public func finish() throws(MplexFrameError) {
-        if buffer.readableBytes > 0 { throw .truncated(bufferedBytes: buffer.readableBytes) }
+        if input.count > 0 { throw .truncated(bufferedBytes: input.count) }
     }
 
     private static func varint<Bytes: Collection<UInt8>>(_ bytes: Bytes, maxBytes: Int, field: String) throws(MplexFrameError) -> (UInt64, Int)? {

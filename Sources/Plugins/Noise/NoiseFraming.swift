@@ -15,7 +15,8 @@ extension ByteStreamReader {
     /// The next length-prefixed Noise message, or `nil` when the stream ends cleanly
     /// at a message boundary. Bytes are consumed only once the whole message is
     /// buffered, so a read cancelled halfway loses nothing. At most one message (64 KiB)
-    /// plus one chunk of the stream below is ever buffered.
+    /// plus one chunk of the stream below is ever buffered; a message that spans
+    /// chunks is the only thing copied (`readExactly`).
     mutating func readNoiseMessage(what: String) async throws -> ByteBuffer? {
         while buffered.readableBytes < NoiseFraming.lengthPrefixSize {
             guard try await fill() else {
@@ -24,10 +25,8 @@ extension ByteStreamReader {
             }
         }
         let length = Int(buffered.getInteger(at: buffered.readerIndex, as: UInt16.self)!)
-        while buffered.readableBytes < NoiseFraming.lengthPrefixSize + length {
-            guard try await fill() else { throw StreamError.unexpectedEOF(what) }
-        }
-        _ = try await readExactly(NoiseFraming.lengthPrefixSize, what: what)
-        return try await readExactly(length, what: what)
+        var message = try await readExactly(NoiseFraming.lengthPrefixSize + length, what: what)
+        message.moveReaderIndex(forwardBy: NoiseFraming.lengthPrefixSize)
+        return message
     }
 }

@@ -61,7 +61,7 @@ struct NoiseHandshake {
         io: HandshakeIO, state: HandshakeState, remote: RemoteIdentity, earlyMuxer: String?
     ) throws -> NoiseSecureChannel {
         let (send, receive) = try state.split()
-        return NoiseSecureChannel(
+        return try NoiseSecureChannel(
             reader: io.reader, send: send, receive: receive,
             localPeer: identity.peerID, remote: remote, earlyMuxer: earlyMuxer)
     }

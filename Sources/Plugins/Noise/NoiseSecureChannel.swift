@@ -4,7 +4,8 @@ import NIOCore
 import NIOConcurrencyHelpers
 
 /// The transport phase of a Noise session: a `SecureChannel` whose every message on
-/// the stream below is a 2-byte big-endian length and a ChaCha20-Poly1305 ciphertext.
+/// the stream below is a 2-byte big-endian length and a ChaCha20-Poly1305 ciphertext
+/// (`TransportCipher`).
 ///
 /// Reading and writing are independent (one CipherState each) and may run in two
 /// tasks at once. Each direction's state is checked out of its mutex for the length of
@@ -27,10 +28,10 @@ final class NoiseSecureChannel: SecureChannel {
     init(
         reader: ByteStreamReader, send: CipherState, receive: CipherState,
         localPeer: PeerID, remote: RemoteIdentity, earlyMuxer: String?
-    ) {
+    ) throws {
         stream = reader.stream
-        inbound = NIOLockedValueBox(.ready(Inbound(reader: reader, cipher: receive)))
-        outbound = NIOLockedValueBox(.ready(Outbound(cipher: send)))
+        inbound = NIOLockedValueBox(.ready(Inbound(reader: reader, cipher: try .opening(receive))))
+        outbound = NIOLockedValueBox(.ready(Outbound(cipher: try .sealing(send))))
         self.localPeer = localPeer
         remotePeer = remote.peerID
         remotePublicKey = remote.publicKey
@@ -102,10 +103,10 @@ enum DirectionSlot<State: Sendable>: Sendable {
 }
 
 /// The read side: the framed reader (with any bytes read ahead during the handshake)
-/// and the receiving CipherState.
+/// and the receiving cipher.
 struct Inbound: Sendable {
     var reader: ByteStreamReader
-    var cipher: CipherState
+    let cipher: TransportCipher
 
     mutating func nextPlaintext() async throws -> ByteBuffer? {
         while true {
@@ -118,9 +119,9 @@ struct Inbound: Sendable {
             var plaintext = ByteBufferAllocator().buffer(capacity: length)
             try frame.withUnsafeReadableBytes { ciphertext in
                 _ = try plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
-                    try cipher.decrypt(
-                        ad: UnsafeRawBufferPointer(start: nil, count: 0), ciphertext: ciphertext,
-                        into: output, what: "transport frame")
+                    guard try cipher.open(ciphertext, into: output) else {
+                        throw NoiseError.decryptionFailed("transport frame")
+                    }
                     return length
                 }
             }
@@ -131,9 +132,9 @@ struct Inbound: Sendable {
     }
 }
 
-/// The write side: the sending CipherState.
+/// The write side: the sending cipher.
 struct Outbound: Sendable {
-    var cipher: CipherState
+    let cipher: TransportCipher
 
     /// `plaintext` as consecutive frames (length prefix, ciphertext) in one buffer.
     mutating func seal(_ plaintext: ByteBuffer) throws -> ByteBuffer {
@@ -148,7 +149,7 @@ struct Outbound: Sendable {
             frames.writeInteger(UInt16(sealedLength))
             try chunk.withUnsafeReadableBytes { chunk in
                 _ = try frames.writeWithUnsafeMutableBytes(minimumWritableBytes: sealedLength) { output in
-                    try cipher.encrypt(ad: UnsafeRawBufferPointer(start: nil, count: 0), plaintext: chunk, into: output)
+                    try cipher.seal(chunk, into: output)
                     return sealedLength
                 }
             }

@@ -27,8 +27,9 @@ final class TLSEngine {
         case closed
     }
 
-    /// Plaintext returned by one `read`, at most (several records' worth).
-    static let maxReadChunk = 64 * 1024
+    /// Plaintext returned by one `read`, at most (several records' worth): as much
+    /// as one socket read brings (`SocketBootstrap.maxReadSize`).
+    static let maxReadChunk = 256 * 1024
 
     let role: Role
     /// The muxer protocol IDs in our preference order: the server's ALPN choice.
@@ -38,7 +39,6 @@ final class TLSEngine {
     private let fromPeer: OpaquePointer
     /// Ciphertext OpenSSL wrote for the peer (owned by `ssl`).
     private let toPeer: OpaquePointer
-    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: maxReadChunk, alignment: 1)
     /// A fatal read error seen after some plaintext was returned, reported next time.
     private var pendingReadError: TLSError?
 
@@ -46,12 +46,10 @@ final class TLSEngine {
         ERR_clear_error()
         defer { ERR_clear_error() }
         guard let ssl = SSL_new(context.context) else {
-            scratch.deallocate()
             throw TLSError.openSSL("SSL_new: \(OpenSSLErrorQueue.drain())")
         }
         guard let (fromPeer, toPeer) = OpenSSLMemoryBIOs.attach(to: ssl) else {  // `ssl` owns both from here
             SSL_free(ssl)
-            scratch.deallocate()
             throw TLSError.openSSL("out of memory")
         }
 
@@ -84,7 +82,6 @@ final class TLSEngine {
 
     deinit {
         SSL_free(ssl)
-        scratch.deallocate()
     }
 
     /// The engine that owns `ssl`, for OpenSSL callbacks.
@@ -158,31 +155,45 @@ final class TLSEngine {
     // MARK: Application data
 
     /// Decrypted plaintext, up to `maxReadChunk` bytes, as many records as are complete.
+    /// Decrypted straight into the buffer returned, sized by the ciphertext waiting
+    /// (plaintext is never longer), so a small message gets a small buffer and a
+    /// big one is not copied out of a scratch area.
     func read() throws -> ReadResult {
         if let error = pendingReadError { throw error }
         ERR_clear_error()
-        var total = 0
-        while total < scratch.count {
-            var count = 0
-            let result = SSL_read_ex(ssl, scratch.baseAddress! + total, scratch.count - total, &count)
-            if result == 1 {
-                total += count
-                continue
-            }
-            switch SSL_get_error(ssl, result) {
-            case SSL_ERROR_WANT_READ:
+        let waiting = Int(BIO_ctrl_pending(fromPeer)) + Int(SSL_pending(ssl))
+        var plaintext = ByteBufferAllocator().buffer(capacity: min(Self.maxReadChunk, max(waiting, 256)))
+        var closed = false
+        var failure: TLSError?
+        plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { space in
+            var total = 0
+            while total < space.count {
+                var count = 0
+                let result = SSL_read_ex(ssl, space.baseAddress! + total, space.count - total, &count)
+                if result == 1 {
+                    total += count
+                    continue
+                }
+                switch SSL_get_error(ssl, result) {
+                case SSL_ERROR_WANT_READ:
+                    break
+                case SSL_ERROR_ZERO_RETURN:
+                    closed = true
+                default:
+                    failure = TLSError.openSSL("receiving: \(OpenSSLErrorQueue.drain())")
+                }
                 break
-            case SSL_ERROR_ZERO_RETURN:
-                if total == 0 { return .closed }
-            default:
-                let error = TLSError.openSSL("receiving: \(OpenSSLErrorQueue.drain())")
-                if total == 0 { throw error }
-                pendingReadError = error
             }
-            break
+            return total
         }
-        guard total > 0 else { return .needsInput }
-        return .plaintext(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: scratch[0..<total])))
+        if plaintext.readableBytes == 0 {
+            if closed { return .closed }
+            if let failure { throw failure }
+            return .needsInput
+        }
+        // Plaintext came before the failure: return it now, report the failure next.
+        pendingReadError = failure
+        return .plaintext(plaintext)
     }
 
     /// Encrypts all of `plaintext` into records, ready in `takeOutput()`.

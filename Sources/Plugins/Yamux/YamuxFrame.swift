@@ -1,3 +1,4 @@
+import LibP2PMuxerScaffold
 import NIOCore
 
 /// The 12-byte yamux frame header: version, type, flags, stream ID, length, all
@@ -145,11 +146,13 @@ public enum YamuxFrameError: Error, Equatable, CustomStringConvertible {
 
 /// Splits a byte stream into frames. Pure: feed it chunks with `append`, take frames
 /// with `next()`, call `finish()` at end of input to learn whether a frame was cut off.
+/// Payloads are slices of the chunks they came in; only a frame cut across chunks is
+/// copied (`FrameInput`).
 public struct YamuxFrameDecoder: Sendable {
     /// The largest payload a data frame may announce (no frame can legitimately carry
     /// more than the receive window we grant).
     public let maxDataLength: UInt32
-    private var buffer = ByteBuffer()
+    private var input = FrameInput()
     private var pendingHeader: YamuxFrameHeader?
 
     public init(maxDataLength: UInt32) {
@@ -157,30 +160,23 @@ public struct YamuxFrameDecoder: Sendable {
     }
 
     /// Bytes received but not yet returned as frames.
-    public var bufferedBytes: Int { buffer.readableBytes + (pendingHeader == nil ? 0 : YamuxFrameHeader.size) }
+    public var bufferedBytes: Int { input.count + (pendingHeader == nil ? 0 : YamuxFrameHeader.size) }
 
     public mutating func append(_ chunk: ByteBuffer) {
-        if buffer.readableBytes == 0 {
-            // The common case: take the chunk without copying; frames are sliced out of it.
-            buffer = chunk
-        } else {
-            // A frame straddles chunks: keep only its unread bytes before appending, so
-            // the buffer never grows beyond one frame plus one chunk.
-            buffer.discardReadBytes()
-            var chunk = chunk
-            buffer.writeBuffer(&chunk)
-        }
+        input.append(chunk)
     }
 
     /// The next complete frame, or `nil` until more bytes arrive.
     public mutating func next() throws(YamuxFrameError) -> YamuxFrame? {
         if pendingHeader == nil {
-            guard let header = try YamuxFrameHeader.read(from: &buffer, maxDataLength: maxDataLength) else { return nil }
+            guard input.gather(YamuxFrameHeader.size),
+                  let header = try YamuxFrameHeader.read(from: &input.front, maxDataLength: maxDataLength)
+            else { return nil }
             guard header.type == .data else { return YamuxFrame(header: header) }
             pendingHeader = header
         }
-        guard let header = pendingHeader,
-              let payload = buffer.readSlice(length: Int(header.length))
+        guard let header = pendingHeader, input.gather(Int(header.length)),
+              let payload = input.front.readSlice(length: Int(header.length))
         else { return nil }
         pendingHeader = nil
         return YamuxFrame(header: header, payload: payload)
@@ -189,10 +185,10 @@ public struct YamuxFrameDecoder: Sendable {
     /// Call at end of input: throws if a frame was cut off.
     public func finish() throws(YamuxFrameError) {
         if let header = pendingHeader {
-            throw .truncated(needed: Int(header.length), available: buffer.readableBytes, what: "data frame payload")
+            throw .truncated(needed: Int(header.length), available: input.count, what: "data frame payload")
         }
-        if buffer.readableBytes > 0 {
-            throw .truncated(needed: YamuxFrameHeader.size, available: buffer.readableBytes, what: "frame header")
+        if input.count > 0 {
+            throw .truncated(needed: YamuxFrameHeader.size, available: input.count, what: "frame header")
         }
     }
 }

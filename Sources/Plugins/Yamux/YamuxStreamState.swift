@@ -1,4 +1,5 @@
 import LibP2PCore
+import LibP2PMuxerScaffold
 import LibP2PRegistry
 import NIOCore
 
@@ -55,7 +56,11 @@ struct YamuxStreamState: Sendable {
     private(set) var sendWindow = SendWindow()
     private(set) var receiveWindow: ReceiveWindow
     /// Received data the application has not read yet; bounded by the receive window.
-    private(set) var buffer = ByteBuffer()
+    /// Payloads are queued as they came (small ones packed), not appended into one
+    /// buffer: while the reader lags a few frames behind the read loop, appending
+    /// would copy every byte a second time. A kept payload may pin up to 8 times its
+    /// size (a 64 KiB frame sliced from a 256 KiB read): the window bounds the count.
+    private(set) var buffer = PackedReceiveBuffer(maxStorageRatio: 8)
     private(set) var sentFIN = false
     private(set) var receivedFIN = false
     /// `close()` was called: the application reads no more; late data resets the stream.
@@ -72,7 +77,7 @@ struct YamuxStreamState: Sendable {
 
     /// `read()` would return `.wait`.
     var mustWaitToRead: Bool {
-        !readClosed && ending == nil && buffer.readableBytes == 0 && !receivedFIN
+        !readClosed && ending == nil && buffer.isEmpty && !receivedFIN
     }
 
     /// `reserveSend` would return `.wait`.
@@ -112,7 +117,7 @@ struct YamuxStreamState: Sendable {
                     effect.wakeWriters = true
                     return effect
                 } else {
-                    append(frame.payload)
+                    buffer.append(frame.payload)
                     effect.wakeReader = true
                 }
             }
@@ -125,20 +130,11 @@ struct YamuxStreamState: Sendable {
         }
         if flags.contains(.rst) {
             ending = .reset
-            buffer = ByteBuffer()
+            buffer.removeAll()
             effect.wakeReader = true
             effect.wakeWriters = true
         }
         return effect
-    }
-
-    private mutating func append(_ payload: ByteBuffer) {
-        if buffer.readableBytes == 0 {
-            buffer = payload
-        } else {
-            var payload = payload
-            buffer.writeBuffer(&payload)
-        }
     }
 
     // MARK: Local operations
@@ -147,9 +143,7 @@ struct YamuxStreamState: Sendable {
     mutating func read() -> ReadStep {
         if readClosed { return .endOfStream }
         if ending == .reset { return .fail(StreamError.reset) }
-        if buffer.readableBytes > 0 {
-            let data = buffer
-            buffer = ByteBuffer()
+        if let data = buffer.popFirst() {
             // Once the peer has sent FIN it sends no more data: no window to return.
             let update = receivedFIN ? nil : receiveWindow.consume(data.readableBytes)
             return .data(data, windowUpdate: update)
@@ -188,7 +182,7 @@ struct YamuxStreamState: Sendable {
     mutating func close() -> Bool {
         guard ending == nil else { return false }
         readClosed = true
-        buffer = ByteBuffer()
+        buffer.removeAll()
         if sentFIN { return false }
         sentFIN = true
         return true
@@ -199,7 +193,7 @@ struct YamuxStreamState: Sendable {
     mutating func resetLocally() -> Bool {
         guard !isFinished else { return false }
         ending = .reset
-        buffer = ByteBuffer()
+        buffer.removeAll()
         return true
     }
 
