@@ -20,8 +20,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "libp2p-interop", targets: ["libp2p-interop"]),
-        // LibP2PCore is a product so that the Benchmarks/ package (and any program
-        // that builds its own pipeline from the registry) can name ByteStream and keys.
+        // LibP2PCore: the shared primitives the plugin contracts speak in (ByteStream,
+        // keys, multiaddrs), for a plugin written in another package
+        // (Examples/PlaintextSecurity) and for the Benchmarks/ package.
         .library(name: "LibP2PCore", targets: ["LibP2PCore"]),
         .library(name: "LibP2PRegistry", targets: ["LibP2PRegistry"]),
         .library(name: "LibP2PHost", targets: ["LibP2PHost"]),
@@ -31,10 +32,8 @@ let package = Package(
         .library(name: "LibP2PYamux", targets: ["LibP2PYamux"]),
         .library(name: "LibP2PMplex", targets: ["LibP2PMplex"]),
         .library(name: "LibP2PConformance", targets: ["LibP2PConformance"]),
-        // What a plugin written in another package needs (Examples/PlaintextSecurity):
-        // the shared primitives its contract speaks in, and the test binary's entry
-        // point and pair runner, so it can build and test its own interop binary.
-        .library(name: "LibP2PCore", targets: ["LibP2PCore"]),
+        // What a plugin written in another package needs to build and test its own
+        // interop binary: the test binary's entry point and the pair runner.
         .library(name: "InteropRunner", targets: ["InteropRunner"]),
         .library(name: "InteropMatrix", targets: ["InteropMatrix"]),
     ],

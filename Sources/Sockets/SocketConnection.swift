@@ -101,6 +101,9 @@ package final class SocketConnection: RawConnection {
         do {
             // NIO sends what is pending first, then shuts the socket's output down;
             // if the peer had already half-closed, the whole connection closes.
+            // Writes made on the event loop wait for the turn's flush: flush them
+            // first, so that the half-close follows the last accepted byte.
+            channel.flush()
             try await channel.close(mode: .output).get()
         } catch let error as ChannelError where Self.isAlreadyClosed(error) {
             return
