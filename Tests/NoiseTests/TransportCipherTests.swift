@@ -9,7 +9,7 @@ struct TransportCipherTests {
     let key = (0..<32).map { UInt8($0 &* 7 & 0xFF) }
 
     @Test("seals exactly as libsodium's CipherState does, and opens what it sealed",
-          arguments: [0, 1, 15, 16, 17, 1000, 65519])
+          arguments: [0, 1, 15, 16, 17, 1000, TransportCipher.bulkThreshold - 1, TransportCipher.bulkThreshold, 65519])
     func matchesLibsodium(length: Int) throws {
         var reference = CipherState(key: key, nonce: 5)
         let sealer = try TransportCipher.sealing(CipherState(key: key, nonce: 5))
@@ -22,6 +22,31 @@ struct TransportCipherTests {
             #expect(try open(sealed, with: opener) == plaintext)
         }
         #expect(sealer.nonce == 8 && opener.nonce == 8)
+    }
+
+    @Test("small messages (libsodium) and bulk ones (OpenSSL) share one nonce sequence, in any order")
+    func smallAndBulkInterleave() throws {
+        var reference = CipherState(key: key)
+        let sealer = try TransportCipher.sealing(CipherState(key: key))
+        let opener = try TransportCipher.opening(CipherState(key: key))
+        for (round, length) in [12, 70_000 % 65519, 30, TransportCipher.bulkThreshold, 0, 9000, 5].enumerated() {
+            let plaintext = (0..<length).map { UInt8(($0 * 3 + round) & 0xFF) }
+            let sealed = try seal(plaintext, with: sealer)
+            #expect(sealed == (try reference.encrypt(ad: [], plaintext: plaintext)), "message \(round), \(length) bytes")
+            #expect(try open(sealed, with: opener) == plaintext)
+        }
+        #expect(sealer.nonce == 7 && opener.nonce == 7)
+    }
+
+    @Test("a tampered bulk frame does not open and does not spend the nonce")
+    func tamperedBulk() throws {
+        let sealer = try TransportCipher.sealing(CipherState(key: key))
+        let opener = try TransportCipher.opening(CipherState(key: key))
+        let plaintext = [UInt8](repeating: 0x5A, count: 3 * TransportCipher.bulkThreshold)
+        var sealed = try seal(plaintext, with: sealer)
+        sealed[sealed.count / 2] ^= 1
+        #expect(try open(sealed, with: opener) == nil)
+        #expect(opener.nonce == 0)
     }
 
     @Test("a tampered frame does not open and does not spend the nonce")
