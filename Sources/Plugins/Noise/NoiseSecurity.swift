@@ -11,14 +11,6 @@ public struct NoiseSecurity: SecurityProtocol {
     public var name: String { "noise" }
     public var protocolID: String { "/noise" }
 
-    /// Fetches the transport cipher from OpenSSL now, at host construction, rather
-    /// than inside the first connection's handshake.
-    public func prepare(identity: PrivateKey) throws {
-        guard TransportCipher.algorithm != nil else {
-            throw NoiseError.channelFailed("OpenSSL has no ChaCha20-Poly1305")
-        }
-    }
-
     public func secureOutbound(
         _ stream: any ByteStream, identity: PrivateKey, expecting: PeerID?, muxers: [String]
     ) async throws -> any SecureChannel {

@@ -20,9 +20,11 @@ import LibP2PCore
 /// its nonce. Not thread-safe: a direction is used by one task at a time (the channel
 /// checks it out of its slot), which is what makes the unchecked `Sendable` sound.
 final class TransportCipher: @unchecked Sendable {
-    /// The algorithm, fetched from OpenSSL's default provider once per process:
-    /// `NoiseSecurity.prepare` does it before any connection, so the fetch never
-    /// lands inside a measured handshake.
+    /// The algorithm, fetched from OpenSSL's default provider once per process, at
+    /// the first bulk message: fetching loads OpenSSL's configuration and provider
+    /// (about a millisecond of CPU), which a process that never moves bulk data (the
+    /// transport test's dialer) should not pay. Nil if this OpenSSL lacks it: bulk
+    /// messages then go through libsodium too.
     nonisolated(unsafe) static let algorithm: OpaquePointer? = EVP_CIPHER_fetch(nil, "ChaCha20-Poly1305", nil)
 
     private enum Direction { case seal, open }
@@ -54,10 +56,12 @@ final class TransportCipher: @unchecked Sendable {
         self.nonce = state.nonce
     }
 
-    /// The OpenSSL context for this direction, keyed; made on first use.
-    private func bulkContext() throws -> OpaquePointer {
+    /// The OpenSSL context for this direction, keyed; made on first use. Nil when
+    /// OpenSSL has no ChaCha20-Poly1305 (libsodium then does the bulk too).
+    private func bulkContext() throws -> OpaquePointer? {
         if let context { return context }
-        guard let algorithm = Self.algorithm, let context = EVP_CIPHER_CTX_new() else {
+        guard let algorithm = Self.algorithm else { return nil }
+        guard let context = EVP_CIPHER_CTX_new() else {
             throw NoiseError.channelFailed("OpenSSL has no ChaCha20-Poly1305 context: \(OpenSSLErrorQueue.drain())")
         }
         let initialized = key.withUnsafeBufferPointer { key in
@@ -84,12 +88,11 @@ final class TransportCipher: @unchecked Sendable {
     func seal(_ plaintext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
         precondition(direction == .seal && output.count >= plaintext.count + NoiseCrypto.tagLength)
         guard nonce != .max else { throw NoiseError.nonceExhausted }
-        guard plaintext.count >= Self.bulkThreshold else {
+        guard plaintext.count >= Self.bulkThreshold, let context = try bulkContext() else {
             NoiseCrypto.seal(key: key, nonce: nonce, ad: UnsafeRawBufferPointer(start: nil, count: 0), plaintext: plaintext, into: output)
             nonce += 1
             return
         }
-        let context = try bulkContext()
         let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var written: Int32 = 0
         var finalWritten: Int32 = 0
@@ -116,13 +119,12 @@ final class TransportCipher: @unchecked Sendable {
         let length = ciphertext.count - NoiseCrypto.tagLength
         precondition(direction == .open && length >= 0 && output.count >= length)
         guard nonce != .max else { throw NoiseError.nonceExhausted }
-        guard length >= Self.bulkThreshold else {
+        guard length >= Self.bulkThreshold, let context = try bulkContext() else {
             guard NoiseCrypto.open(key: key, nonce: nonce, ad: UnsafeRawBufferPointer(start: nil, count: 0), ciphertext: ciphertext, into: output)
             else { return false }
             nonce += 1
             return true
         }
-        let context = try bulkContext()
         let input = ciphertext.baseAddress!.assumingMemoryBound(to: UInt8.self)
         // OpenSSL wants a valid output address even for an empty plaintext.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { spare in
