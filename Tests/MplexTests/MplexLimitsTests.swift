@@ -54,6 +54,31 @@ struct MplexLimitsTests {
         }
     }
 
+    /// The race behind a rare hang of the conformance check `slowReader`: a writer
+    /// that outruns its reader's `acceptStream()` gets the stream reset at the cap
+    /// while it still waits in the accept backlog. The acceptor must still get it (and
+    /// learn of the reset by reading), or it waits for a stream that never comes.
+    @Test("a stream reset at the cap before it was accepted is still accepted, reset", arguments: MplexSessionTests.roles)
+    func overrunBeforeAccept(reader role: MuxerRole) async throws {
+        var config = MplexMuxer.Configuration()
+        config.maxStreamReceiveBuffer = 64 * 1024
+        try await withSessionPair(dialer: config, listener: config) { dialer, listener in
+            let (writerSession, readerSession) = sides(role == .initiator ? .responder : .initiator, dialer, listener)
+            let flooding = try await open(writerSession)
+            // The writer sees the reset only after the reader's session applied the overflow.
+            let error = await Self.writeUntilFailure(flooding)
+            #expect(error as? StreamError == .reset)
+            #expect(readerSession.streamCount == 0)
+            // Without it in the backlog the accept below would wait until the test's timeout.
+            try #require(readerSession.backlogCount == 1, "the stream reset at the cap left the accept backlog")
+
+            let idle = try await accept(readerSession)
+            #expect(idle.id == flooding.id)
+            await #expect(throws: StreamError.reset) { try await idle.read() }
+            #expect(readerSession.bufferedBytes == 0)
+        }
+    }
+
     @Test("unread data of all streams together is capped; the stream that overflows it is reset")
     func connectionCap() async throws {
         var config = MplexMuxer.Configuration()

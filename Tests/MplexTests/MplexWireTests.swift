@@ -121,7 +121,11 @@ struct MplexWireTests {
             #expect(session.bufferedBytes == 0)
             try await peer.send(1, .newStream)
             try await peer.send(1, .messageInitiator, [7])
-            // Stream 0 left the backlog when it was reset.
+            // Stream 0 stays in the backlog, reset: its acceptor learns of the reset by
+            // reading (the data after it was dropped), rather than waiting for it forever.
+            let overrun = try await accept(session)
+            #expect(overrun.id == 0)
+            await #expect(throws: StreamError.reset) { try await overrun.read() }
             let next = try await accept(session)
             #expect(next.id == 1)
             #expect(try await read(1, from: next) == [7])

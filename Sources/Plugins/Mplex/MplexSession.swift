@@ -142,13 +142,17 @@ public final class MplexSession: MuxedConnection {
         scaffold.state.withLock { $0.streams[key] }
     }
 
-    /// Drops a finished stream from the table and the accept backlog (if it is still
-    /// the one under its key).
-    func forget(_ stream: MplexStream) {
+    /// Drops a finished stream from the table (if it is still the one under its key)
+    /// and, unless `keepAcceptable`, from the accept backlog: a stream the peer reset
+    /// before we accepted it is withdrawn. One we reset ourselves (its receive buffer
+    /// overflowed) stays there, so that `acceptStream()` still hands it over and its
+    /// reads report the reset: the peer considers it opened and the acceptor may be
+    /// waiting for exactly this stream (a writer that outran its reader's accept).
+    func forget(_ stream: MplexStream, keepAcceptable: Bool = false) {
         scaffold.state.withLock { s in
             if s.streams[stream.key] === stream { s.streams[stream.key] = nil }
         }
-        if !stream.openedLocally { scaffold.removeFromAcceptBacklog(stream) }
+        if !stream.openedLocally && !keepAcceptable { scaffold.removeFromAcceptBacklog(stream) }
     }
 
     func accountBuffered(_ delta: Int) {

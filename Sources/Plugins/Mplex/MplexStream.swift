@@ -111,7 +111,9 @@ public final class MplexStream: MuxedStream, ScaffoldedStream {
     func receive(_ payload: ByteBuffer, connectionRoom: Int) -> MplexStreamState.DataOutcome {
         let (outcome, wakeup) = mutate { s in
             let result = s.receiveData(payload, connectionRoom: connectionRoom)
-            if result.0 == .overflow { session.forget(self) }
+            // Not yet accepted, it stays in the backlog (see `forget`): withdrawing it
+            // made an acceptor that the writer outran wait for it forever.
+            if result.0 == .overflow { session.forget(self, keepAcceptable: true) }
             return result
         }
         wakeup?.resume()
