@@ -174,7 +174,10 @@ let package = Package(
         // The host over real TCP: handlers, one-ping listeners, connection limits.
         .testTarget(
             name: "HostTests",
-            dependencies: ["LibP2PHost", "LibP2PBuiltins", "LibP2PCore", "LibP2PRegistry", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: [
+                "LibP2PHost", "LibP2PBuiltins", "LibP2PCore", "LibP2PRegistry", "LibP2PConformance",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(name: "MatrixTests", dependencies: ["InteropMatrix", "InteropRunner"]),
         .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "LibP2PConformance", "COpenSSL"]),
