@@ -7,6 +7,6 @@ struct LibP2PInterop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "libp2p-interop",
         abstract: "The Swift libp2p transport-interop test binary.",
-        subcommands: [RunCommand.self, MatrixCommand.self, PluginsCommand.self],
+        subcommands: [RunCommand.self, MatrixCommand.self, PluginsCommand.self, LoadCommand.self],
         defaultSubcommand: RunCommand.self)
 }
