@@ -188,6 +188,14 @@ let package = Package(
                 "InteropRunner", "InteropMatrix", "LibP2PHost", "LibP2PBuiltins", "LibP2PRegistry", "LibP2PCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // A real listener process attacked over real sockets (issue 9's adversarial suite).
+        .testTarget(
+            name: "AdversarialTests",
+            dependencies: [
+                "InteropRunner", "InteropMatrix", "LibP2PHost", "LibP2PBuiltins", "LibP2PRegistry", "LibP2PCore",
+                "LibP2PNoise", "LibP2PTCP",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
