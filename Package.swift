@@ -179,7 +179,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .testTarget(name: "MatrixTests", dependencies: ["InteropMatrix", "InteropRunner"]),
-        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
+        // Misbehaving TLS peers built straight on OpenSSL (raw client/server, bad
+        // certificates), shared by the TLS tests and the adversarial suite.
+        .target(
+            name: "TLSTestKit",
+            dependencies: ["LibP2PCore", "COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/TLSTestKit"),
+        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL", "TLSTestKit"]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "LibP2PConformance", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(
@@ -193,7 +199,7 @@ let package = Package(
             name: "AdversarialTests",
             dependencies: [
                 "InteropRunner", "InteropMatrix", "LibP2PHost", "LibP2PBuiltins", "LibP2PRegistry", "LibP2PCore",
-                "LibP2PNoise", "LibP2PTCP",
+                "LibP2PNoise", "LibP2PTCP", "TLSTestKit", "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
     ],

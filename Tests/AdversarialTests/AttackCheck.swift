@@ -25,10 +25,14 @@ extension AttackedListener {
     /// how, and throws or overruns when it was tolerated); (b) an honest dial and
     /// ping succeed while it runs and after; (c) the listener's RSS grows by at most
     /// 64 MiB during it and is back within that afterwards; (d) it is alive.
+    ///
+    /// The default bound (5 s) is shorter than the listener's 10 s upgrade
+    /// deadline, so a refusal is told apart from a peer merely timed out; attacks
+    /// whose only answer is that deadline pass a longer bound.
     func survives(
-        _ attack: @escaping @Sendable (AttackedListener) async throws -> CutOff,
-        cutOffWithin bound: Duration = .seconds(15),
-        accepting allowed: Set<CutOffKind> = [.connectionClosed, .streamReset]
+        cutOffWithin bound: Duration = .seconds(5),
+        accepting allowed: Set<CutOffKind> = [.connectionClosed, .streamReset],
+        _ attack: @escaping @Sendable (AttackedListener) async throws -> CutOff
     ) async throws {
         let baseline = try residentBytes()
         let peak = LockedState(baseline)

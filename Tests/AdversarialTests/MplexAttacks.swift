@@ -16,14 +16,14 @@ struct MplexAttacks {
 
     @Test("mplex: flag 7 is a protocol error")
     func badFlag() async throws {
-        try await AttackedListener.shared.survives(Self.send([W.frame(stream: 1, flag: 7)]), accepting: [.connectionClosed])
+        try await AttackedListener.shared.survives(accepting: [.connectionClosed], Self.send([W.frame(stream: 1, flag: 7)]))
     }
 
     @Test("mplex: a frame announcing 2 MiB (the limit is 1 MiB) is refused")
     func oversizeFrame() async throws {
         try await AttackedListener.shared.survives(
-            Self.send([W.frame(stream: 1, flag: W.newStream), W.frame(stream: 1, flag: W.messageInitiator, payload: [], length: 2 << 20)]),
-            accepting: [.connectionClosed])
+            accepting: [.connectionClosed],
+            Self.send([W.frame(stream: 1, flag: W.newStream), W.frame(stream: 1, flag: W.messageInitiator, payload: [], length: 2 << 20)]))
     }
 
     @Test("mplex: opening a stream ID that is still open is refused")
@@ -34,7 +34,7 @@ struct MplexAttacks {
 
     @Test("mplex: 16 MiB written to a ping stream while never reading its echoes is cut off (mplex has no flow control)")
     func writesNobodyReads() async throws {
-        try await AttackedListener.shared.survives({ listener in
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(40)) { listener in
             let channel = try await Attacker.muxed(listener, muxer: Attacker.mplexID)
             try await channel.write(W.frame(stream: 1, flag: W.newStream))
             let negotiation = Attacker.multistream(Multistream.protocolID) + Attacker.multistream("/ipfs/ping/1.0.0")
@@ -46,12 +46,12 @@ struct MplexAttacks {
                 guard (try? await channel.write(chunk)) != nil else { return .connectionClosed }
             }
             return await W.untilCutOff(channel, stream: 1)
-        }, cutOffWithin: .seconds(40))
+        }
     }
 
     @Test("mplex: a flood of 20,000 stream opens is bounded (streams past the limits are reset)")
     func streamOpenFlood() async throws {
-        try await AttackedListener.shared.survives { listener in
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(15)) { listener in
             let channel = try await Attacker.muxed(listener, muxer: Attacker.mplexID)
             let last: UInt64 = 20_000
             return await withTaskGroup(of: CutOff?.self) { group in

@@ -27,7 +27,7 @@ struct NoiseAttacks {
 
     @Test("Noise: a truncated message 1 (10 of 32 bytes, then silence) is dropped at the deadline")
     func truncated() async throws {
-        try await AttackedListener.shared.survives { listener in
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(15)) { listener in
             let (_, stream) = try await Self.afterMultistream(listener)
             try await stream.write([0x00, 0x20] + Array(repeating: 7, count: 10))
             return await Attacker.untilClosed(stream)

@@ -38,12 +38,12 @@ struct ProtocolAttacks {
 
     @Test("ping: a short ping and then silence: the listener does not hold the stream forever")
     func stalledPing() async throws {
-        try await AttackedListener.shared.survives(Self.ping(Array(repeating: 1, count: 16), closeWrite: false), cutOffWithin: .seconds(30))
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(30), Self.ping(Array(repeating: 1, count: 16), closeWrite: false))
     }
 
     @Test("ping: 8 MiB of pings whose echoes are never read: the listener gives the stream up")
     func neverReadEchoes() async throws {
-        try await AttackedListener.shared.survives({ listener in
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(30)) { listener in
             try await Self.attackerHost(listener).withConnection(to: listener.address, identify: .manual) { connection in
                 let stream = try await connection.newStream(PingProtocol.id)
                 let chunk = Array(repeating: UInt8(9), count: 64 << 10)
@@ -53,7 +53,7 @@ struct ProtocolAttacks {
                 // All written (the listener kept reading into its window): now it must still end it.
                 return await Attacker.untilClosed(stream)
             }
-        }, cutOffWithin: .seconds(30))
+        }
     }
 
     @Test("identify: a 64 KiB answer (the limit is 4 KiB) to the listener's request is refused")

@@ -8,7 +8,7 @@ import Testing
 struct TCPAndMultistreamAttacks {
     @Test("TCP: 300 idle connections are dropped at the upgrade deadline, honest peers get through meanwhile")
     func idle() async throws {
-        try await AttackedListener.shared.survives { listener in
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(15)) { listener in
             let connections = try await (0..<300).asyncMap { _ in try await Attacker.connect(listener) }
             var cutOffs: [CutOff] = []
             for connection in connections { cutOffs.append(await Attacker.untilClosed(connection)) }
@@ -18,7 +18,7 @@ struct TCPAndMultistreamAttacks {
 
     @Test("TCP: slowloris, one byte of the multistream header every 300 ms, is dropped at the deadline")
     func slowloris() async throws {
-        try await AttackedListener.shared.survives { listener in
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(15)) { listener in
             let connection = try await Attacker.connect(listener)
             return await withTaskGroup(of: CutOff?.self) { group in
                 group.addTask {
@@ -39,7 +39,7 @@ struct TCPAndMultistreamAttacks {
     func connectCloseStorm() async throws {
         let listener = try AttackedListener.shared
         let descriptorsBefore = try listener.openDescriptors()
-        try await listener.survives { listener in
+        try await listener.survives(cutOffWithin: .seconds(15)) { listener in
             for _ in 0..<500 { try await Attacker.connect(listener).close() }
             return .connectionClosed
         }

@@ -18,14 +18,13 @@ struct YamuxAttacks {
     @Test("yamux: version 1 is a protocol error")
     func badVersion() async throws {
         try await AttackedListener.shared.survives(
-            Self.send([W.frame(version: 1, type: W.windowUpdate, flags: W.syn, stream: 1, length: 0)]),
-            accepting: [.connectionClosed])
+            accepting: [.connectionClosed], Self.send([W.frame(version: 1, type: W.windowUpdate, flags: W.syn, stream: 1, length: 0)]))
     }
 
     @Test("yamux: an unknown frame type is a protocol error")
     func unknownType() async throws {
         try await AttackedListener.shared.survives(
-            Self.send([W.frame(type: 9, flags: W.syn, stream: 1, length: 0)]), accepting: [.connectionClosed])
+            accepting: [.connectionClosed], Self.send([W.frame(type: 9, flags: W.syn, stream: 1, length: 0)]))
     }
 
     @Test("yamux: a dialer's stream with an even ID is a protocol error")
@@ -63,7 +62,7 @@ struct YamuxAttacks {
     func dataAfterRST() async throws {
         // A frame racing a reset is normal on a real network (go-yamux and the spec
         // let it be dropped), so the cut-off here is the stream itself: the RST.
-        try await AttackedListener.shared.survives({ listener in
+        try await AttackedListener.shared.survives(accepting: [.streamReset]) { listener in
             let channel = try await Attacker.muxed(listener, muxer: Attacker.yamuxID)
             try await channel.write(W.frame(type: W.windowUpdate, flags: W.syn, stream: 1, length: 0))
             try await channel.write(W.frame(type: W.windowUpdate, flags: W.rst, stream: 1, length: 0))
@@ -78,7 +77,7 @@ struct YamuxAttacks {
                 if bytes[1] == W.ping && length == 77 { return .streamReset(1) }
                 if bytes[1] == W.data && length > 0 { _ = try await reader.readExactly(Int(length)) }
             }
-        }, accepting: [.streamReset])
+        }
     }
 
     @Test("control: well-formed frames on the same kind of session are answered, not cut off")
@@ -111,7 +110,7 @@ struct YamuxAttacks {
 
     @Test("yamux: a flood of 20,000 stream opens is bounded (streams past the limits are reset)")
     func streamOpenFlood() async throws {
-        try await AttackedListener.shared.survives { listener in
+        try await AttackedListener.shared.survives(cutOffWithin: .seconds(15)) { listener in
             let channel = try await Attacker.muxed(listener, muxer: Attacker.yamuxID)
             let last: UInt32 = 2 * 20_000 - 1
             return await withTaskGroup(of: CutOff?.self) { group in
