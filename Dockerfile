@@ -10,8 +10,15 @@ COPY Sources Sources
 RUN swift build -c release --product libp2p-interop --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/libp2p-interop" /usr/local/bin/
 
-FROM debian:bookworm-slim
+FROM debian:bookworm-slim AS runtime
 COPY scripts/install-deps.sh /tmp/install-deps.sh
 RUN /tmp/install-deps.sh --runtime && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh
 COPY --from=build /usr/local/bin/libp2p-interop /usr/local/bin/libp2p-interop
+
+# The perf test app's image: `docker build --target perf .`
+FROM runtime AS perf
+ENTRYPOINT ["/usr/local/bin/libp2p-interop", "perf"]
+
+# The transport test's image, the default (last) stage.
+FROM runtime AS transport
 ENTRYPOINT ["/usr/local/bin/libp2p-interop"]

@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 /// Every plugin depends on the contracts (LibP2PRegistry) and the shared primitives
@@ -29,7 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // No default traits: BinaryDelimitedStreams imports the full Foundation (and ICU),
+        // which the binary otherwise does without; see Sources/CLI/StandardStreams.swift.
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
@@ -134,7 +136,7 @@ let package = Package(
         // The local interop matrix (a dev tool): child processes, a private Redis, reports.
         .target(
             name: "InteropMatrix",
-            dependencies: ["InteropRunner", "LibP2PRegistry"],
+            dependencies: ["InteropRunner", "LibP2PCore", "LibP2PRegistry"],
             path: "Sources/Matrix", exclude: ["README.md"]),
         .executableTarget(
             name: "libp2p-interop",

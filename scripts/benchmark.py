@@ -8,12 +8,18 @@ the median and spread (min, p90, max) of handshakePlusOneRTT and ping RTT. Not a
 test: it asserts nothing.
 
     scripts/benchmark.py [--pairs 20] [--combos noise/yamux,tls/yamux] [--impls swift,py] [--swift-bin PATH]
+                         [--baseline-bin [NAME=]PATH ...]
+
+`--baseline-bin` adds a row `NAME x NAME` (default `base`) for another Swift
+binary (a release build of an earlier commit, say), so that a change is measured
+against what it changes in the same run, round robin. Repeatable.
 
 A combination is `security/muxer` (over tcp) or `transport/security/muxer`, e.g.
 `--combos tcp/noise/yamux,ws/noise/yamux,wss/noise/yamux --impls swift` compares
 the transports side by side in one run.
 """
 import argparse
+import resource
 import os
 import shutil
 import socket
@@ -56,8 +62,13 @@ def run_pair(listener_cmd, dialer_cmd, env_base, key, timeout):
     lenv = dict(env, IS_DIALER="false", LISTENER_IP="127.0.0.1")
     denv = dict(env, IS_DIALER="true")
     listener = subprocess.Popen(listener_cmd, env=lenv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         dialer = subprocess.run(dialer_cmd, env=denv, capture_output=True, text=True, timeout=timeout)
+        # The dialer is the only child reaped in between (the listener is reaped
+        # below): its own CPU time, user and system, in ms.
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = 1000 * ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     except subprocess.TimeoutExpired:
         return None, "dialer timed out"
     finally:
@@ -72,7 +83,7 @@ def run_pair(listener_cmd, dialer_cmd, env_base, key, timeout):
             k, v = line.split(":", 1)
             values[k.strip()] = v.strip()
     try:
-        return (float(values["handshake_plus_one_rtt"]), float(values["ping_rtt"])), None
+        return (float(values["handshake_plus_one_rtt"]), float(values["ping_rtt"]), cpu), None
     except (KeyError, ValueError):
         return None, "unparseable output: %r" % dialer.stdout
 
@@ -88,6 +99,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=20)
     ap.add_argument("--combos", default="noise/yamux,tls/yamux")
     ap.add_argument("--swift-bin", default=os.path.join(ROOT, ".build", "release", "libp2p-interop"))
+    ap.add_argument("--baseline-bin", action="append", default=[], metavar="[NAME=]PATH",
+                    help="another Swift binary (a build of an earlier commit, say), run as its own row, round robin; repeatable")
     ap.add_argument("--py-python", default=os.environ.get("PY_PEER_PYTHON"))
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--impls", default="swift,py", help="which implementations to pair with themselves")
@@ -104,6 +117,9 @@ def main():
         "py": [py_python, os.path.join(ROOT, "interop", "python", "peer.py")],
     }
     impls = {name: cmd for name, cmd in impls.items() if name in args.impls.split(",")}
+    for i, spec in enumerate(args.baseline_bin):
+        name, _, path = spec.rpartition("=")
+        impls[name or ("base" if i == 0 else "base%d" % (i + 1))] = [path]
 
     redis, port, tmp = start_redis()
     try:
@@ -116,28 +132,30 @@ def main():
                         REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
             base.pop("DEBUG", None)
             for name, cmd in impls.items():
-                rows.append(("%s x %s" % (name, name), combo, [], [], [], cmd, base))
+                rows.append(("%s x %s" % (name, name), combo, [], [], [], cmd, base, []))
         # Round robin over the rows, one pair each per round, so that a change in
         # the machine's load during the run falls on every row alike.
         for i in range(args.pairs):
-            for pair, combo, hs, rtt, failures, cmd, base in rows:
+            for pair, combo, hs, rtt, failures, cmd, base, cpu in rows:
                 key = "bench-%s-%s-%d-%d" % (pair.split()[0], combo.replace("/", "-"), os.getpid(), i)
                 result, err = run_pair(cmd, cmd, base, key, args.timeout)
                 if result:
                     hs.append(result[0])
                     rtt.append(result[1])
+                    cpu.append(result[2])
                 else:
                     failures.append(err)
-        rows = [row[:5] for row in rows]
-        for pair, combo, hs, _, failures in rows:
+        rows = [row[:5] + (row[7],) for row in rows]
+        for pair, combo, hs, _, failures, _ in rows:
             print("  ran %-14s %-18s %d ok, %d failed" % (pair, combo, len(hs), len(failures)), file=sys.stderr)
         print("pairs per row: %d   (ms; median, min, p90, max)" % args.pairs)
-        print("%-14s %-18s %-35s %-35s" % ("pair", "combination", "handshakePlusOneRTT  med/min/p90/max", "ping RTT  med/min/p90/max"))
+        print("%-14s %-18s %-35s %-35s %s" % ("pair", "combination", "handshakePlusOneRTT  med/min/p90/max",
+                                            "ping RTT  med/min/p90/max", "dialer process CPU med"))
         medians = {}
-        for pair, combo, hs, rtt, failures in rows:
+        for pair, combo, hs, rtt, failures, cpu in rows:
             if hs:
-                print("%-14s %-18s %-35s %-35s%s" % (pair, combo, spread(hs), spread(rtt),
-                                                     "  (%d failed)" % len(failures) if failures else ""))
+                print("%-14s %-18s %-35s %-35s %8.2f%s" % (pair, combo, spread(hs), spread(rtt), statistics.median(cpu),
+                                                           "  (%d failed)" % len(failures) if failures else ""))
                 medians[(pair, combo)] = statistics.median(hs)
             else:
                 print("%-14s %-18s all %d failed: %s" % (pair, combo, len(failures), failures[:1]))

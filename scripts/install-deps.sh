@@ -13,7 +13,9 @@ if [ "${1:-}" = "--runtime" ]; then
     packages=(libhiredis0.14 libsodium23 libssl3)
     SKIP_PYTHON_PEER=1
 else
-    packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config iproute2 nftables)
+    # iperf3: the raw-TCP baseline of the perf benchmark (scripts/benchmark.py --perf);
+    # nftables: the lossy link of LossyLinkTests.
+    packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config iproute2 iperf3 nftables)
     # The Python peer's venv (its own script checks the rest of what it builds with).
     [ "${SKIP_PYTHON_PEER:-0}" = "1" ] || packages+=(python3-venv python3-dev)
 fi

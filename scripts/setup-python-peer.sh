@@ -105,7 +105,7 @@ rm -f "$stamp_file"
 say "installing $(grep -cE '^[A-Za-z0-9]' "$requirements") pinned packages (may take a minute or two)"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$requirements" >&2 || die "pip install -r $requirements failed"
-"$venv/bin/python" -c 'import libp2p, redis, trio, multiaddr, ifaddr' >&2 ||
+"$venv/bin/python" -c 'import libp2p, redis, trio, multiaddr, ifaddr, matplotlib' >&2 ||
     die "the installed packages do not import"
 echo "$want" >"$stamp_file"
 say "ready"

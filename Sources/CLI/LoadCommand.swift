@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import InteropRunner
 import LibP2PBuiltins
 import LibP2PCore
@@ -51,15 +50,15 @@ struct LoadCommand: AsyncParsableCommand {
         OpenFileLimit.raiseToHardLimit()
         let registry = Registry.builtin()
         let target: Multiaddr
-        let host: LibP2PHost.Host
+        let host: Host
         do {
             target = try Multiaddr(address)
             let transport = try registry.transport(named: transport)
             guard transport.canDial(target) else { throw LoadError.transportMismatch(self.transport, address) }
             let upgrader = try registry.upgrader(security: security, muxer: muxer, identity: .generateEd25519())
-            host = try LibP2PHost.Host(transport: transport, upgrader: upgrader, logger: logger)
+            host = try Host(transport: transport, upgrader: upgrader, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("config failed: \(error)\n".utf8))
+            StandardStreams.write("config failed: \(error)\n", to: .standardError)
             throw ExitCode(1)
         }
         let generator = LoadGenerator(

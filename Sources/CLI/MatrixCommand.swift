@@ -1,5 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropMatrix
 import InteropRunner
 import LibP2PBuiltins
@@ -33,6 +42,14 @@ struct MatrixCommand: AsyncParsableCommand {
     var implementationFilter: [String] = []
     @Flag(help: "Run listener and dialer in two network namespaces joined by a veth pair (needs root).")
     var netns = false
+    @Flag(help: "Run the perf apps (libp2p-interop perf, peer.py perf) instead of the ping test; writes perf.csv and, with matplotlib in the py peer's venv, perf.svg.")
+    var perf = false
+    @Option(name: .customLong("perf-bytes"), help: "Perf mode: bytes per upload and per download.")
+    var perfBytes: UInt64 = 16 << 20
+    @Option(name: .customLong("perf-iterations"), help: "Perf mode: upload and download iterations.")
+    var perfIterations = 3
+    @Option(name: .customLong("latency-iterations"), help: "Perf mode: latency iterations.")
+    var latencyIterations = 20
 
     func run() async throws {
         let configURL = URL(fileURLWithPath: implementations)
@@ -40,7 +57,7 @@ struct MatrixCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: configURL.path) {
             impls += try Implementation.load(from: configURL)
         } else {
-            FileHandle.standardError.write(Data("note: \(implementations) not found; running Swift only\n".utf8))
+            StandardStreams.write("note: \(implementations) not found; running Swift only\n", to: .standardError)
         }
         var filters = MatrixPlan.Filters()
         filters.nameContains = name
@@ -53,13 +70,20 @@ struct MatrixCommand: AsyncParsableCommand {
         var variables = ProcessInfo.processInfo.environment
         variables["SELF"] = Self.executablePath()
         variables["REPO"] = configURL.deletingLastPathComponent().deletingLastPathComponent().standardizedFileURL.path
-        let runner = MatrixRunner(
+        var runner = MatrixRunner(
             jobs: jobs, timeout: .seconds(timeout), resultsDirectory: URL(fileURLWithPath: results),
             variables: variables, separateNetworks: netns)
-        let report = try await runner.run(plan) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+        if perf {
+            runner.perf = PerfParameters(
+                uploadBytes: perfBytes, downloadBytes: perfBytes, uploadIterations: perfIterations,
+                downloadIterations: perfIterations, latencyIterations: latencyIterations)
         }
-        print(report.dashboard)
+        let report = try await runner.run(plan) { line in
+            StandardStreams.write(line + "\n", to: .standardError)
+        }
+        // The chart's note goes to stderr: before the dashboard, not inside it.
+        if perf { await PerfChart.draw(results: results, variables: variables) }
+        print(perf ? report.perfDashboard : report.dashboard)
         print("\(report.passed) passed, \(report.failed) failed (results in \(results)/)")
         if report.failed > 0 { throw ExitCode(1) }
     }

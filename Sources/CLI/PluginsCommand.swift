@@ -14,9 +14,11 @@ struct PluginsCommand: ParsableCommand {
         case text
         case versionsInput = "versions-input"
         case imagesYAML = "images-yaml"
+        case perfImagesYAML = "perf-images-yaml"
+        case perfVersionsInput = "perf-versions-input"
     }
 
-    @Option(help: "text, versions-input (test-plans) or images-yaml (unified-testing).")
+    @Option(help: "text, versions-input (test-plans), images-yaml (unified-testing), perf-versions-input, perf-images-yaml.")
     var format: Format = .text
     @Option(help: "The implementation's id in the harness.")
     var id = Declarations.defaultID
@@ -29,6 +31,8 @@ struct PluginsCommand: ParsableCommand {
         case .text: print(Declarations.text(registry), terminator: "")
         case .versionsInput: print(Declarations.versionsInputEntry(registry, id: id, imageID: imageID), terminator: "")
         case .imagesYAML: print(Declarations.imagesYAMLEntry(registry, id: id), terminator: "")
+        case .perfImagesYAML: print(Declarations.perfImagesYAMLEntry(registry, id: id), terminator: "")
+        case .perfVersionsInput: print(Declarations.perfVersionsInputEntry(registry), terminator: "")
         }
     }
 }

@@ -1,5 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 import LibP2PBuiltins
 import LibP2PRegistry
@@ -53,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
         switch outcome {
         case .success(let output):
             if let output {
-                FileHandle.standardOutput.write(Data((output + "\n").utf8))
+                StandardStreams.write(output + "\n", to: .standardOutput)
             }
         case .failure(let error):
             Self.fail("\(error)")
@@ -61,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-        Foundation.exit(1)
+        StandardStreams.write(message + "\n", to: .standardError)
+        exitProcess(1)
     }
 }

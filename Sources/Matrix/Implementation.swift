@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One implementation the local matrix can run: how to start its test binary and
 /// what it supports. Swift's own entry comes from the registry; the others from a
@@ -24,7 +33,7 @@ public struct Implementation: Sendable, Codable, Equatable {
     public func resolvedCommand(variables: [String: String]) throws -> [String] {
         try command.map { part in
             var out = part
-            while let open = out.range(of: "${"), let close = out[open.upperBound...].firstIndex(of: "}") {
+            while let open = out.firstRange(of: "${"), let close = out[open.upperBound...].firstIndex(of: "}") {
                 let name = String(out[open.upperBound..<close])
                 guard let value = variables[name], !value.isEmpty else {
                     throw MatrixError.unsetVariable(name, implementation: id)

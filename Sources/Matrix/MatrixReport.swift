@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 import LibP2PRegistry
 
@@ -9,10 +18,15 @@ import LibP2PRegistry
 public struct MatrixReport: Sendable {
     public let outcomes: [PairOutcome]
     public let implementations: [String]
+    /// The ping test or the perf test (`MatrixReport+Perf.swift`).
+    public let kind: Kind
 
-    public init(outcomes: [PairOutcome], implementations: [String]) {
+    public enum Kind: Sendable { case transport, perf }
+
+    public init(outcomes: [PairOutcome], implementations: [String], kind: Kind = .transport) {
         self.outcomes = outcomes
         self.implementations = implementations
+        self.kind = kind
     }
 
     public var passed: Int { outcomes.filter(\.passed).count }
@@ -20,6 +34,7 @@ public struct MatrixReport: Sendable {
 
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if kind == .perf { return try writePerf(to: directory) }
         try resultsCSV.write(to: directory.appendingPathComponent("results.csv"), atomically: true, encoding: .utf8)
         try resultsYAML.write(to: directory.appendingPathComponent("results.yaml"), atomically: true, encoding: .utf8)
         try dashboard.write(to: directory.appendingPathComponent("dashboard.md"), atomically: true, encoding: .utf8)
@@ -101,10 +116,10 @@ public struct MatrixReport: Sendable {
     }
 
     static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        s.contains(",") || s.contains("\"") ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
     }
 
     static func yamlString(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
     }
 }

@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 
 /// Runs a `MatrixPlan`: one private Redis for the whole run, a few pair tests at a
@@ -11,6 +20,8 @@ public struct MatrixRunner: Sendable {
     public var variables: [String: String]
     /// Runs listener and dialer in two network namespaces joined by a veth pair.
     public var separateNetworks: Bool
+    /// Perf mode: run the perf apps with these parameters instead of the ping test.
+    public var perf: PerfParameters?
 
     public init(jobs: Int, timeout: Duration, resultsDirectory: URL, variables: [String: String], separateNetworks: Bool = false) {
         self.jobs = jobs
@@ -45,6 +56,7 @@ public struct MatrixRunner: Sendable {
         }
 
         var runner = PairRunner(redisAddress: redis.address, timeout: timeout, logDirectory: logs)
+        runner.perf = perf
         if let namespaces {
             runner.listenIP = "0.0.0.0"
             runner.listenerLauncher = namespaces.listenerLauncher
@@ -68,7 +80,10 @@ public struct MatrixRunner: Sendable {
             while let outcome = await group.next() {
                 outcomes.append(outcome)
                 let mark = outcome.passed ? "pass" : "FAIL"
-                let detail = outcome.result.map {
+                let detail = outcome.perfResult.map {
+                    "up \(MatrixReport.gbps($0.upload.median)) / down \(MatrixReport.gbps($0.download.median)) Gbps, "
+                        + "latency \(InteropResult.format($0.latency.median)) ms"
+                } ?? outcome.result.map {
                     "\(InteropResult.format($0.handshakePlusOneRTTMillis)) ms / \(InteropResult.format($0.pingRTTMillis)) ms"
                 } ?? (outcome.reason ?? "")
                 progress("[\(outcomes.count)/\(total)] \(mark) \(outcome.test.name)  \(detail)")
@@ -80,7 +95,8 @@ public struct MatrixRunner: Sendable {
 
         let order = Dictionary(uniqueKeysWithValues: plan.tests.enumerated().map { ($1, $0) })
         outcomes.sort { order[$0.test]! < order[$1.test]! }
-        let report = MatrixReport(outcomes: outcomes, implementations: plan.implementations.map(\.id))
+        let report = MatrixReport(
+            outcomes: outcomes, implementations: plan.implementations.map(\.id), kind: perf == nil ? .transport : .perf)
         try report.write(to: resultsDirectory)
         return report
     }

@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Two network namespaces joined by a veth pair, as two containers are: the
 /// listener must publish its real interface address, and the dialer reaches it
@@ -59,7 +68,7 @@ public struct NetworkNamespaces: Sendable {
             command: command, environment: [:],
             stdout: dir.appendingPathComponent("netns-\(id).out"), stderr: dir.appendingPathComponent("netns-\(id).err"))
         let status = await child.wait(timeout: .seconds(10))
-        let message = child.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let message = String(child.stderrText.trimmingWhitespace())
         try? FileManager.default.removeItem(at: child.stdoutURL)
         try? FileManager.default.removeItem(at: child.stderrURL)
         guard status == 0 else {

@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 import LibP2PRegistry
 
@@ -23,6 +32,9 @@ public struct PairRunner: Sendable {
     /// Extra variables for each side (e.g. a peer's own diagnostics switches).
     public var listenerEnvironment: [String: String] = [:]
     public var dialerEnvironment: [String: String] = [:]
+    /// Perf mode: both sides run their perf app (the command plus `perf`), the
+    /// dialer with these parameters, and its stdout must be the perf YAML.
+    public var perf: PerfParameters?
 
     public init(redisAddress: String, timeout: Duration, logDirectory: URL) {
         self.redisAddress = redisAddress
@@ -43,15 +55,22 @@ public struct PairRunner: Sendable {
         dialerConfig.isDialer = true
         dialerConfig.redisAddress = dialerRedisAddress ?? redisAddress
         let listenerEnv = listenerConfig.environment().merging(listenerEnvironment) { ours, _ in ours }
-        let dialerEnv = dialerConfig.environment().merging(dialerEnvironment) { ours, _ in ours }
+        var dialerEnv = dialerConfig.environment().merging(dialerEnvironment) { ours, _ in ours }
+        if let perf { dialerEnv.merge(perf.environment()) { ours, _ in ours } }
+        let mode = perf == nil ? [] : ["perf"]
+        let listenerCommand = listenerCommand + mode
+        let dialerCommand = dialerCommand + mode
 
         let files = { (side: String, stream: String) in
             logDirectory.appendingPathComponent("\(test.slug).\(side).\(stream)")
         }
-        func finish(_ passed: Bool, _ result: InteropResult?, _ reason: String?, _ log: String, stdout: String = "") -> PairOutcome {
+        func finish(
+            _ passed: Bool, _ result: InteropResult?, _ reason: String?, _ log: String, stdout: String = "",
+            perfResult: PerfResults? = nil
+        ) -> PairOutcome {
             let outcome = PairOutcome(
                 test: test, passed: passed, result: result, reason: reason, log: log, dialerStdout: stdout,
-                wallTime: clock.now - start)
+                wallTime: clock.now - start, perfResult: perfResult)
             try? log.write(to: logDirectory.appendingPathComponent("\(test.slug).log"), atomically: true, encoding: .utf8)
             for side in ["listener", "dialer"] {
                 for stream in ["stdout", "stderr"] { try? FileManager.default.removeItem(at: files(side, stream)) }
@@ -77,7 +96,7 @@ public struct PairRunner: Sendable {
             return finish(false, nil, "cannot start the dialer: \(error)", listener.stderrText)
         }
         let status = await dialer.wait(timeout: timeout + .seconds(10))
-        let listenerExitedEarly = !listener.process.isRunning
+        let listenerExitedEarly = !listener.isRunning
         await listener.terminate()
 
         let stdout = dialer.stdoutText
@@ -96,6 +115,12 @@ public struct PairRunner: Sendable {
         guard status == 0 else {
             let last = dialer.stderrText.split(separator: "\n").last.map(String.init) ?? "no message"
             return finish(false, nil, "dialer exited \(status): \(last)", log, stdout: stdout)
+        }
+        if perf != nil {
+            guard let perfResult = PerfResults(parsing: stdout) else {
+                return finish(false, nil, "the dialer's stdout is not a perf result: \(stdout.prefix(200))", log, stdout: stdout)
+            }
+            return finish(true, nil, nil, log, stdout: stdout, perfResult: perfResult)
         }
         guard let result = InteropResult(parsing: stdout) else {
             return finish(false, nil, "the dialer's stdout is not a result: \(stdout.prefix(200))", log, stdout: stdout)

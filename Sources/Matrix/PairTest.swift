@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import InteropRunner
 import LibP2PRegistry
 
@@ -36,11 +45,14 @@ public struct PairOutcome: Sendable {
     /// Exactly what the dialer printed on stdout.
     public let dialerStdout: String
     public let wallTime: Duration
+    /// A perf pair's figures (the matrix's perf mode).
+    public let perfResult: PerfResults?
 
     public init(
         test: PairTest, passed: Bool, result: InteropResult?, reason: String?, log: String, dialerStdout: String,
-        wallTime: Duration
+        wallTime: Duration, perfResult: PerfResults? = nil
     ) {
+        self.perfResult = perfResult
         self.test = test
         self.passed = passed
         self.result = result

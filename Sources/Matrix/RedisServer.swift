@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A private `redis-server` on a free loopback port, for the local matrix and for
 /// tests: started, waited for until it answers, stopped.
@@ -44,7 +53,7 @@ public final class RedisServer: Sendable {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if child.stdoutText.contains("Ready to accept connections") { return }
-            if !child.process.isRunning {
+            if !child.isRunning {
                 throw RedisServerError.didNotStart(child.stdoutText.split(separator: "\n").suffix(3).joined(separator: " | "))
             }
             try await Task.sleep(for: .milliseconds(20))

@@ -33,6 +33,38 @@ public enum Declarations {
         """
     }
 
+    /// unified-testing `perf/images.yaml` entry: the Dockerfile's `perf` stage
+    /// (ENTRYPOINT `libp2p-interop perf`).
+    public static func perfImagesYAMLEntry(_ registry: Registry, id: String = defaultID) -> String {
+        """
+        implementations:
+          - id: \(id)
+            source:
+              type: local
+              path: .
+              dockerfile: Dockerfile
+              target: perf
+            transports: [\(registry.transports.map(\.name).joined(separator: ", "))]
+            secureChannels: [\(registry.securities.map(\.name).joined(separator: ", "))]
+            muxers: [\(registry.muxers.map(\.name).joined(separator: ", "))]
+
+        """
+    }
+
+    /// test-plans `perf/runner/versionsInput.json` entry: test-plans' perf runner
+    /// dials host:port over these transport stacks only (tcp here; no quic-v1).
+    public static func perfVersionsInputEntry(_ registry: Registry, id: String = "v0.1") -> String {
+        let stacks = registry.transports.map(\.name).filter { $0 == "tcp" }
+        return """
+            {
+              "id": "\(id)",
+              "implementation": "swift-libp2p",
+              "transportStacks": \(jsonList(stacks))
+            }
+
+            """
+    }
+
     /// A plain listing, for people.
     public static func text(_ registry: Registry) -> String {
         """

@@ -12,6 +12,8 @@ public struct InteropFailure: Error, CustomStringConvertible {
         case security
         case muxer
         case ping
+        /// A perf transfer failed (the perf app only).
+        case perf
         case timeout
     }
 

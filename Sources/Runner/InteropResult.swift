@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the dialer measured, and how each harness wants it printed on stdout.
 public struct InteropResult: Sendable, Equatable {
@@ -52,8 +56,8 @@ extension InteropResult {
         var values: [String: Double] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, let v = Double(parts[1].trimmingCharacters(in: .whitespaces)) {
-                values[parts[0].trimmingCharacters(in: .whitespaces)] = v
+            if parts.count == 2, let v = Double(parts[1].trimmingWhitespace()) {
+                values[String(parts[0].trimmingWhitespace())] = v
             }
         }
         if let hs = values["handshake_plus_one_rtt"], let rtt = values["ping_rtt"] {
@@ -61,15 +65,28 @@ extension InteropResult {
             return
         }
         for line in text.split(separator: "\n") where line.hasPrefix("{") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let hs = (object["handshakePlusOneRTTMillis"] as? NSNumber)?.doubleValue,
-                let rtt = (object["pingRTTMilllis"] as? NSNumber)?.doubleValue
-            else { continue }
-            self.init(handshakePlusOneRTTMillis: hs, pingRTTMillis: rtt)
+            guard let classic = try? JSONDecoder().decode(ClassicJSON.self, from: Data(line.utf8)) else { continue }
+            self.init(handshakePlusOneRTTMillis: classic.handshakePlusOneRTTMillis, pingRTTMillis: classic.pingRTTMilllis)
             return
         }
         return nil
     }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing white space (Foundation's `trimmingCharacters`
+    /// is not in FoundationEssentials, which is all the binary links).
+    package func trimmingWhitespace() -> SubSequence {
+        let start = firstIndex { !$0.isWhitespace } ?? endIndex
+        let end = lastIndex { !$0.isWhitespace }.map { index(after: $0) } ?? start
+        return self[start..<end]
+    }
+}
+
+/// The classic result object, for parsing (the key really has three l's).
+private struct ClassicJSON: Decodable {
+    var handshakePlusOneRTTMillis: Double
+    var pingRTTMilllis: Double
 }
 
 extension Duration {

@@ -27,6 +27,8 @@ package final class SocketConnection: RawConnection {
     private let inbound: InboundBuffer
     private let outbound: OutboundWindow
     private let closed = Atomic<Bool>(false)
+    /// A flush is queued on the event loop (only the event loop sets and clears it).
+    private let flushPending = Atomic<Bool>(false)
 
     /// Wraps a connected `channel` whose pipeline holds a `ConnectionHandler` on
     /// `buffers`. Both addresses are the socket's `/ip4|ip6/…/tcp/…` followed by
@@ -61,12 +63,30 @@ package final class SocketConnection: RawConnection {
         let count = buffer.readableBytes
         guard count > 0 else { return }
         try await outbound.write(count) {
-            channel.writeAndFlush(buffer).whenComplete { [outbound, remote = remoteAddress] result in
+            let written: EventLoopFuture<Void>
+            if channel.eventLoop.inEventLoop {
+                written = channel.write(buffer)
+                flushSoon()
+            } else {
+                written = channel.writeAndFlush(buffer)
+            }
+            written.whenComplete { [outbound, remote = remoteAddress] result in
                 switch result {
                 case .success: outbound.completed(count, error: nil)
                 case .failure(let error): outbound.completed(count, error: Self.streamError(error, remote: remote))
                 }
             }
+        }
+    }
+
+    /// Flushes once the event loop has run what is queued before it, so that the
+    /// writes of one turn (a Noise message, then the muxer's first frames) leave in
+    /// one system call and wake the peer once, not once each.
+    private func flushSoon() {
+        guard !flushPending.exchange(true, ordering: .relaxed) else { return }
+        channel.eventLoop.execute {
+            self.flushPending.store(false, ordering: .relaxed)
+            self.channel.flush()
         }
     }
 

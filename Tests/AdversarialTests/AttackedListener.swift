@@ -87,8 +87,8 @@ final class AttackedListener: Sendable {
             .appendingPathComponent("libp2p-interop").path
     }
 
-    var pid: Int32 { child.process.processIdentifier }
-    var isAlive: Bool { child.process.isRunning }
+    var pid: Int32 { child.pid }
+    var isAlive: Bool { child.isRunning }
     var stderrTail: String { child.stderrText.split(separator: "\n").suffix(10).joined(separator: "\n") }
 
     /// The listener's resident set, from /proc.

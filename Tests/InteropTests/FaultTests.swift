@@ -142,11 +142,11 @@ struct FaultTests {
         let (listener, address) = try await Self.listener(redis: redis)
         // Frozen, the listener's kernel still accepts the dialer's connection; the
         // handshake then waits on a process that is killed.
-        kill(listener.process.processIdentifier, SIGSTOP)
+        kill(listener.pid, SIGSTOP)
         try await Self.publish(address, key: "killed", redis: redis)
         async let run = Self.dial(redis: redis, key: "killed", timeout: 30)
         try await Task.sleep(for: .seconds(2))
-        kill(listener.process.processIdentifier, SIGKILL)
+        kill(listener.pid, SIGKILL)
         let outcome = try await run
         await listener.terminate()
         await redis.stop()
@@ -157,16 +157,16 @@ struct FaultTests {
     func dialerKilledMidHandshake() async throws {
         let redis = try await RedisServer.start()
         let (listener, address) = try await Self.listener(redis: redis)
-        kill(listener.process.processIdentifier, SIGSTOP)
+        kill(listener.pid, SIGSTOP)
         try await Self.publish(address, key: "first", redis: redis)
         let doomed = try Self.child(Self.environment(dialer: true, redis: redis.address, key: "first", timeout: 30), "doomed")
         try await Task.sleep(for: .seconds(2))
-        kill(doomed.process.processIdentifier, SIGKILL)
+        kill(doomed.pid, SIGKILL)
         _ = await doomed.wait(timeout: .seconds(10))
-        kill(listener.process.processIdentifier, SIGCONT)
+        kill(listener.pid, SIGCONT)
         try await Self.publish(address, key: "second", redis: redis)
         let run = try await Self.dial(redis: redis, key: "second")
-        let alive = listener.process.isRunning
+        let alive = listener.isRunning
         await listener.terminate()
         await redis.stop()
         #expect(run.status == 0, "stderr: \(run.stderr)")

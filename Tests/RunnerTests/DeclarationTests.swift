@@ -32,6 +32,29 @@ struct DeclarationTests {
             "regenerate: libp2p-interop plugins --format images-yaml > interop/unified-testing/images.yaml")
     }
 
+    @Test("the perf declarations in interop/ match the registry")
+    func perfDeclarations() throws {
+        #expect(
+            try committed("interop/unified-testing/perf/images.yaml") == Declarations.perfImagesYAMLEntry(.builtin()),
+            "regenerate: libp2p-interop plugins --format perf-images-yaml > interop/unified-testing/perf/images.yaml")
+        let versions = Declarations.perfVersionsInputEntry(.builtin())
+        #expect(
+            try committed("interop/test-plans/perf/versionsInput.json") == versions,
+            "regenerate: libp2p-interop plugins --format perf-versions-input > interop/test-plans/perf/versionsInput.json")
+        let object = try JSONSerialization.jsonObject(with: Data(versions.utf8)) as? [String: Any]
+        #expect(object?["transportStacks"] as? [String] == ["tcp"])
+    }
+
+    @Test("the Dockerfile's perf stage runs the perf app; the transport image stays the default (last) stage")
+    func perfStage() throws {
+        let text = try committed("Dockerfile")
+        let perf = try #require(text.range(of: "AS perf\n"))
+        #expect(text[perf.upperBound...].hasPrefix(#"ENTRYPOINT ["/usr/local/bin/libp2p-interop", "perf"]"#))
+        let stages = text.split(separator: "\n").filter { $0.hasPrefix("FROM ") }
+        #expect(stages.last?.hasSuffix("AS transport") == true)
+        #expect(try committed("interop/test-plans/perf/Makefile").contains("docker build --target perf"))
+    }
+
     @Test("the Dockerfile installs through the script CI runs, and starts the binary with no arguments")
     func dockerfile() throws {
         let text = try committed("Dockerfile")

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A py-libp2p 0.8.1 ping peer that follows the transport-interop env contract.
+"""A py-libp2p 0.8.1 ping peer that follows the transport-interop env contract
+(and, as `peer.py perf`, the perf test app's: perf_app.py).
 
 Same contract as the Swift `libp2p-interop` binary (see /work/shared/INTEROP.md,
 section 1): the env vars pick the role, the transport, exactly ONE security
@@ -669,8 +670,22 @@ async def run(cfg: Config, progress: Progress) -> str | None:
 
 
 def main() -> int:
+    # `peer.py perf`: the perf test app (perf_app.py), same env contract.
+    perf = sys.argv[1:] == ["perf"]
+    if sys.argv[1:] and not perf:
+        print(f"error: config: unknown arguments {sys.argv[1:]} (only 'perf')", file=sys.stderr, flush=True)
+        return 2
     try:
-        cfg = Config.from_env()
+        if perf:
+            # perf_app imports this module as `peer`: let that be this very
+            # module, so that its PeerError is the one caught below.
+            sys.modules.setdefault("peer", sys.modules[__name__])
+            import perf_app
+
+            cfg = perf_app.perf_config()
+            params = perf_app.parameters() if cfg.is_dialer else {}
+        else:
+            cfg = Config.from_env()
     except PeerError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return error.exit_code
@@ -691,7 +706,10 @@ def main() -> int:
     )
     progress = Progress()
     try:
-        result = trio.run(run, cfg, progress)
+        if perf:
+            result = trio.run(perf_app.run, cfg, params, progress)
+        else:
+            result = trio.run(run, cfg, progress)
     except PeerError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return error.exit_code

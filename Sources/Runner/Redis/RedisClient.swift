@@ -2,7 +2,7 @@ import NIOPosix
 import Synchronization
 
 /// A minimal Redis client for the interop rendezvous: the listener `RPUSH`es its
-/// address, the dialer `BLPOP`s it.
+/// address, the dialer `BLPOP`s it (the perf app: `SET`, and the dialer polls).
 ///
 /// hiredis is blocking, so each client owns one worker thread (a one-thread
 /// `NIOThreadPool`) that makes every hiredis call in turn, off Swift's cooperative
@@ -105,6 +105,31 @@ public final class RedisClient: Sendable {
             return String(decoding: value, as: UTF8.self)
         default:
             throw unexpected("BLPOP", reply)
+        }
+    }
+
+    /// Sets the string `key` to `value` (unified-testing's perf listeners publish this way).
+    public func set(key: String, value: String) async throws {
+        let reply = try await run(["SET", key, value], timeout: Self.commandTimeout)
+        guard case .status = reply else { throw unexpected("SET", reply) }
+    }
+
+    /// The string at `key`, or — when `key` holds a list (a transport-style
+    /// listener RPUSHed it) — the list's first element without popping it; `nil`
+    /// while there is nothing.
+    public func peekValue(key: String) async throws -> String? {
+        let type = try await run(["TYPE", key], timeout: Self.commandTimeout)
+        let command: [String]
+        switch type {
+        case .status("string"): command = ["GET", key]
+        case .status("list"): command = ["LINDEX", key, "0"]
+        case .status("none"): return nil
+        default: throw unexpected("TYPE", type)
+        }
+        switch try await run(command, timeout: Self.commandTimeout) {
+        case .null: return nil
+        case .string(let value): return String(decoding: value, as: UTF8.self)
+        case let reply: throw unexpected(command[0], reply)
         }
     }
 
