@@ -190,15 +190,32 @@ let package = Package(
         // The host over real TCP: handlers, one-ping listeners, connection limits.
         .testTarget(
             name: "HostTests",
-            dependencies: ["LibP2PHost", "LibP2PBuiltins", "LibP2PCore", "LibP2PRegistry", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: [
+                "LibP2PHost", "LibP2PBuiltins", "LibP2PCore", "LibP2PRegistry", "LibP2PConformance",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(name: "MatrixTests", dependencies: ["InteropMatrix", "InteropRunner"]),
-        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL"]),
+        // Misbehaving TLS peers built straight on OpenSSL (raw client/server, bad
+        // certificates), shared by the TLS tests and the adversarial suite.
+        .target(
+            name: "TLSTestKit",
+            dependencies: ["LibP2PCore", "COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/TLSTestKit"),
+        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL", "TLSTestKit"]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "LibP2PConformance", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(
             name: "InteropTests",
             dependencies: [
                 "InteropRunner", "InteropMatrix", "LibP2PHost", "LibP2PBuiltins", "LibP2PRegistry", "LibP2PCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        // A real listener process attacked over real sockets (issue 9's adversarial suite).
+        .testTarget(
+            name: "AdversarialTests",
+            dependencies: [
+                "InteropRunner", "InteropMatrix", "LibP2PHost", "LibP2PBuiltins", "LibP2PRegistry", "LibP2PCore",
+                "LibP2PNoise", "LibP2PTCP", "TLSTestKit", "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
     ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on Debian: the three C libraries, Redis,
-# pkg-config, and the Python peer's venv. Idempotent: does nothing when all is there.
+# pkg-config, iproute2 and nftables (network namespaces and a lossy link for the
+# tests that run as root), and the Python peer's venv. Idempotent: does nothing when all is there.
 # Used by the README's commands, .ci/run and both stages of the Dockerfile.
 #
 #   scripts/install-deps.sh            build and test: -dev packages, Redis, Python peer
@@ -12,8 +13,9 @@ if [ "${1:-}" = "--runtime" ]; then
     packages=(libhiredis0.14 libsodium23 libssl3)
     SKIP_PYTHON_PEER=1
 else
-    # iperf3: the raw-TCP baseline of the perf benchmark (scripts/benchmark.py --perf).
-    packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config iproute2 iperf3)
+    # iperf3: the raw-TCP baseline of the perf benchmark (scripts/benchmark.py --perf);
+    # nftables: the lossy link of LossyLinkTests.
+    packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config iproute2 iperf3 nftables)
     # The Python peer's venv (its own script checks the rest of what it builds with).
     [ "${SKIP_PYTHON_PEER:-0}" = "1" ] || packages+=(python3-venv python3-dev)
 fi

@@ -23,6 +23,9 @@ if ! swift build --build-tests --sanitize="$kind" --scratch-path "$scratch" >"$l
     exit 1
 fi
 rm -f "$log"
+# Tests that measure memory read this: AddressSanitizer's quarantine keeps freed
+# memory (up to 256 MB), so a process's RSS says nothing about leaks under it.
+export LIBP2P_SANITIZER="$kind"
 # Keep going after a report so one run lists them all; the count below decides.
 export TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 ${TSAN_OPTIONS:-}"
 export ASAN_OPTIONS="halt_on_error=0 ${ASAN_OPTIONS:-}"

@@ -9,7 +9,7 @@ struct LibP2PInterop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "libp2p-interop",
         abstract: "The Swift libp2p transport-interop test binary.",
-        subcommands: [RunCommand.self, PerfCommand.self, MatrixCommand.self, PluginsCommand.self],
+        subcommands: [RunCommand.self, PerfCommand.self, MatrixCommand.self, PluginsCommand.self, LoadCommand.self],
         defaultSubcommand: RunCommand.self)
 
     /// The harnesses start the binary with no arguments, once per test: that path

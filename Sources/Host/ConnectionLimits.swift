@@ -20,7 +20,7 @@ public struct ConnectionLimits: Sendable {
     public var identifyTimeout: Duration
 
     public init(
-        maxUpgrading: Int = 256, upgradeTimeout: Duration = .seconds(10), maxEstablished: Int = 256,
+        maxUpgrading: Int = 256, upgradeTimeout: Duration = .seconds(10), maxEstablished: Int = 1024,
         maxInboundStreamsPerConnection: Int = 64, negotiationTimeout: Duration = .seconds(10),
         identifyTimeout: Duration = .seconds(5)
     ) {

@@ -20,13 +20,15 @@ public final class RedisServer: Sendable {
     public var address: String { "\(host):\(port)" }
 
     /// Starts one and waits (up to 10 s) until it accepts connections.
-    /// `extraArguments` lets a caller bind more addresses or use a network namespace.
+    /// `launcher` and `bindAddresses` let a caller bind more addresses or use a
+    /// network namespace; `port` asks for that port (a test that must know it before
+    /// Redis is up), else a free one is found.
     public static func start(
-        host: String = "127.0.0.1", launcher: [String] = [], bindAddresses: [String]? = nil
+        host: String = "127.0.0.1", port fixedPort: Int? = nil, launcher: [String] = [], bindAddresses: [String]? = nil
     ) async throws -> RedisServer {
         var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = try FreePort.find()
+        for _ in 0..<(fixedPort == nil ? 5 : 1) {
+            let port = try fixedPort ?? FreePort.find()
             do {
                 return try await RedisServer(host: host, port: port, launcher: launcher, bind: bindAddresses ?? [host])
             } catch {

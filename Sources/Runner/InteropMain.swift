@@ -34,6 +34,7 @@ public enum InteropMain {
             return handler
         }
         let logger = Logger(label: "libp2p-interop")
+        OpenFileLimit.raiseToHardLimit()
 
         let outcome: Result<String?, any Error> = await withTaskGroup(of: Result<String?, any Error>?.self) { group in
             group.addTask {

@@ -3,6 +3,7 @@ import Foundation
 import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
+import TLSTestKit
 @testable import LibP2PTLS
 import Testing
 
@@ -38,6 +39,16 @@ import Testing
         #expect(signedKey.publicKey == [UInt8](hex: "08011220a77f1d92fedb59dddaea5a1c4abd1ac2fbde7d7b879ed364501809923d7c11b9"))
         #expect(signedKey.signature.count == 64)
         #expect(try signedKey.derEncoded() == value)
+        // The test kit's own encoder (it plays peers without the plugin's code) agrees.
+        #expect(TestCertificate.signedKeyDER(publicKey: signedKey.publicKey, signature: signedKey.signature) == value)
+    }
+
+    @Test("the test kit's SignedKey encoder agrees with the plugin's for an RSA-sized key (long DER lengths)")
+    func testKitEncoderLongForm() throws {
+        let publicKey = (0..<300).map { UInt8(truncatingIfNeeded: $0) }
+        let signature = (0..<256).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        #expect(TestCertificate.signedKeyDER(publicKey: publicKey, signature: signature)
+            == (try SignedKey(publicKey: publicKey, signature: signature).derEncoded()))
     }
 
     @Test("SignedKey refuses anything but two OCTET STRINGs", arguments: [

@@ -2,6 +2,7 @@ import COpenSSL
 import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
+import TLSTestKit
 import LibP2PTLS
 import Testing
 

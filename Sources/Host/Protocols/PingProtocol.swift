@@ -15,18 +15,43 @@ public enum PingProtocol {
         return (0..<payloadSize).map { _ in rng.next() }
     }
 
+    /// A ping stream that completes no echo for this long is given up (between
+    /// one and two of it): a partial ping followed by silence, or echoes the
+    /// client never reads (our write stalls on its window), would otherwise hold
+    /// the stream and its task for good. go-libp2p's handler bounds each ping with
+    /// a timer the same way.
+    public static let idleTimeout: Duration = .seconds(10)
+
     /// The server: echoes pings until the client closes the stream (at a message
-    /// boundary), then closes our side.
-    public static func serve(_ stream: any ByteStream) async throws {
-        var reader = ByteStreamReader(stream)
-        while true {
-            if reader.buffered.readableBytes == 0 {
-                guard try await reader.fill() else { break }
+    /// boundary), then closes our side. Throws `PingError.idle` (the host then
+    /// resets the stream) when the client stops completing pings.
+    public static func serve(_ stream: any ByteStream, idleTimeout: Duration = idleTimeout) async throws {
+        let echoes = LockedState(0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var reader = ByteStreamReader(stream)
+                while true {
+                    if reader.buffered.readableBytes == 0 {
+                        guard try await reader.fill() else { break }
+                    }
+                    let payload = try await reader.readExactly(payloadSize, what: "ping payload")
+                    try await stream.write(payload)
+                    echoes.withLock { $0 &+= 1 }
+                }
+                try? await stream.closeWrite()
             }
-            let payload = try await reader.readExactly(payloadSize, what: "ping payload")
-            try await stream.write(payload)
+            group.addTask {
+                var seen = -1
+                while true {
+                    let now = echoes.withLock { $0 }
+                    if now == seen { throw PingError.idle(idleTimeout) }
+                    seen = now
+                    try await Task.sleep(for: idleTimeout)
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
         }
-        try? await stream.closeWrite()
     }
 
     /// Reads the echo of `payload`. Returns false when the stream ended cleanly
@@ -49,11 +74,14 @@ public enum PingError: Error, CustomStringConvertible {
     case mismatchedEcho
     /// The peer ended the stream before echoing our ping.
     case streamEnded
+    /// The client completed no ping within the server's idle bound.
+    case idle(Duration)
 
     public var description: String {
         switch self {
         case .mismatchedEcho: return "the peer echoed different bytes than we sent"
         case .streamEnded: return "the peer ended the ping stream before echoing"
+        case .idle(let limit): return "the client completed no ping within \(limit)"
         }
     }
 }

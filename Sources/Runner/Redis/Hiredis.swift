@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 internal import CHiredis
-import Synchronization
+import LibP2PCore
 
 /// A Redis reply, copied out of hiredis's `redisReply` (which is freed at once).
 enum RedisReply: Sendable, Equatable {
@@ -27,18 +27,25 @@ struct HiredisFailure: Error {
 /// call blocks its thread, so `RedisClient` makes them all from its own worker
 /// thread, one at a time.
 ///
-/// `Sendable` without `@unchecked`: the context pointer lives in a `Mutex` (held
-/// for the whole of a blocking command, which only the worker thread ever waits
-/// on), and the socket descriptor in a second one, so that another thread can shut
-/// the socket down to wake a blocked command, and never after `redisFree` has
-/// closed it (the number could by then belong to another socket).
+/// The context pointer lives in the kit's `LockedState` (held for the whole of a
+/// blocking command, which only the worker thread ever waits on), and the socket
+/// descriptor in a second one, so that another thread can shut the socket down to
+/// wake a blocked command, and never after `redisFree` has closed it (the number
+/// could by then belong to another socket). `LockedState` rather than
+/// `Synchronization.Mutex`, which ThreadSanitizer on Linux cannot see.
 final class HiredisConnection: Sendable {
-    private let context: Mutex<UnsafeMutablePointer<redisContext>?>
-    private let socket: Mutex<Int32?>
+    private let context: LockedState<ContextPointer?>
+    private let socket: LockedState<Int32?>
 
-    private init(_ context: sending UnsafeMutablePointer<redisContext>) {
-        self.socket = Mutex(context.pointee.fd)
-        self.context = Mutex(context)
+    /// The hiredis context, only ever touched under `context`'s lock: that lock is
+    /// what makes handing it between threads safe, which the compiler cannot see.
+    private struct ContextPointer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<redisContext>
+    }
+
+    private init(_ context: UnsafeMutablePointer<redisContext>) {
+        self.socket = LockedState(context.pointee.fd)
+        self.context = LockedState(ContextPointer(pointer: context))
     }
 
     deinit {
@@ -62,8 +69,8 @@ final class HiredisConnection: Sendable {
     /// `timeout` first, so a dead server cannot block the thread for longer. Once a
     /// command failed the context is unusable (hiredis's rule): later ones fail too.
     func command(_ arguments: [String], timeout: Duration) throws(HiredisFailure) -> RedisReply {
-        let result: Result<RedisReply, HiredisFailure> = context.withLock { context in
-            guard let context else { return .failure(HiredisFailure(kind: .eof, message: "connection closed")) }
+        let result: Result<RedisReply, HiredisFailure> = context.withLock { held in
+            guard let context = held?.pointer else { return .failure(HiredisFailure(kind: .eof, message: "connection closed")) }
             if context.pointee.err != 0 { return .failure(Self.failure(of: context)) }
             guard redisSetTimeout(context, timeval(timeout)) == REDIS_OK else {
                 return .failure(Self.failure(of: context))
@@ -87,12 +94,12 @@ final class HiredisConnection: Sendable {
 
     /// Frees the context (closing its socket). Idempotent; waits for a running command.
     func free() {
-        context.withLock { context in
+        context.withLock { held in
             socket.withLock { fd in
                 fd = nil
-                if let context { redisFree(context) }
+                if let context = held?.pointer { redisFree(context) }
             }
-            context = nil
+            held = nil
         }
     }
 

@@ -1,6 +1,7 @@
 import LibP2PConformance
 import LibP2PCore
 import LibP2PRegistry
+import TLSTestKit
 import LibP2PTLS
 
 let yamux = "/yamux/1.0.0"

@@ -1,24 +1,25 @@
 import COpenSSL
-import LibP2PConformance
 import LibP2PCore
 import NIOCore
 
 /// A TLS peer built straight on OpenSSL, configured to misbehave on purpose (old
 /// TLS versions, no ALPN, extra certificates, bad certificates). It shares no code
 /// with the plugin: its own SSL_CTX, memory BIOs and pump loop.
-final class RawTLSPeer {
-    enum Role: Sendable { case client, server }
+public final class RawTLSPeer {
+    public enum Role: Sendable { case client, server }
 
-    struct Options: Sendable {
+    public struct Options: Sendable {
         /// Nil sends no certificate at all.
-        var certificate: CertificateMaterial?
+        public var certificate: CertificateMaterial?
         /// More certificates sent after the leaf.
-        var extraChain: [[UInt8]] = []
-        var maxVersion = TLS1_3_VERSION
+        public var extraChain: [[UInt8]] = []
+        public var maxVersion = TLS1_3_VERSION
         /// Client: the ALPN offer; nil offers none.
-        var alpnOffer: [String]? = ["libp2p"]
+        public var alpnOffer: [String]? = ["libp2p"]
         /// Server: choose "libp2p" when offered; false ignores ALPN entirely.
-        var selectsALPN = true
+        public var selectsALPN = true
+
+        public init(certificate: CertificateMaterial?) { self.certificate = certificate }
     }
 
     private let context: OpaquePointer
@@ -26,7 +27,7 @@ final class RawTLSPeer {
     private let fromPeer: OpaquePointer
     private let toPeer: OpaquePointer
 
-    init(role: Role, options: Options) throws {
+    public init(role: Role, options: Options) throws {
         guard let context = SSL_CTX_new(TLS_method()) else { throw TestError("SSL_CTX_new") }
         self.context = context
         guard let ssl = SSL_new(context) else {
@@ -81,7 +82,7 @@ final class RawTLSPeer {
     }
 
     /// Runs the handshake over `stream`; throws OpenSSL's reasons when it fails.
-    func handshake(over stream: any ByteStream) async throws {
+    public func handshake(over stream: any ByteStream) async throws {
         while true {
             ERR_clear_error()
             let result = SSL_do_handshake(ssl)
@@ -96,7 +97,7 @@ final class RawTLSPeer {
     }
 
     /// The ALPN protocol this peer ended up with.
-    var selectedALPN: String? {
+    public var selectedALPN: String? {
         var data: UnsafePointer<UInt8>?
         var length: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &data, &length)

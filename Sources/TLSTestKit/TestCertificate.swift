@@ -1,38 +1,37 @@
 import COpenSSL
-import LibP2PConformance
 import LibP2PCore
-@testable import LibP2PTLS
 
 /// A certificate and its private key, in DER, so it can cross tasks.
-struct CertificateMaterial: Sendable {
-    let certificate: [UInt8]
-    let privateKey: [UInt8]
+public struct CertificateMaterial: Sendable {
+    public let certificate: [UInt8]
+    public let privateKey: [UInt8]
 }
 
 /// Builds libp2p certificates with OpenSSL directly, good or bad on purpose, to play
-/// misbehaving peers. Only the SignedKey codec comes from the library (it is checked
-/// against the spec's bytes in `CertificateTests`).
-struct TestCertificate: Sendable {
+/// misbehaving peers (the TLS plugin's tests over a memory pipe, the adversarial
+/// suite against a listener process). Shares no code with the plugin: even the
+/// extension's `SignedKey` DER is written here by hand.
+public struct TestCertificate: Sendable {
     /// Whose public key goes in the extension.
-    var hostKey: PrivateKey
+    public var hostKey: PrivateKey
     /// Who signs the certificate key in the extension; `hostKey` when nil.
-    var extensionSigner: PrivateKey? = nil
-    var includesExtension = true
-    var extensionIsCritical = false
+    public var extensionSigner: PrivateKey? = nil
+    public var includesExtension = true
+    public var extensionIsCritical = false
     /// Replaces the extension's DER value.
-    var extensionValue: [UInt8]? = nil
+    public var extensionValue: [UInt8]? = nil
     /// Validity, in seconds from now.
-    var notBefore = -3600
-    var notAfter = 30 * 86400
+    public var notBefore = -3600
+    public var notAfter = 30 * 86400
     /// Adds a critical extension with an OID nobody knows.
-    var unknownCriticalExtension = false
+    public var unknownCriticalExtension = false
 
-    init(hostKey: PrivateKey) { self.hostKey = hostKey }
+    public init(hostKey: PrivateKey) { self.hostKey = hostKey }
 
-    static let libp2pOID = "1.3.6.1.4.1.53594.1.1"
-    static let unknownOID = "1.3.6.1.4.1.99999.42"
+    public static let libp2pOID = "1.3.6.1.4.1.53594.1.1"
+    public static let unknownOID = "1.3.6.1.4.1.99999.42"
 
-    func make() throws -> CertificateMaterial {
+    public func make() throws -> CertificateMaterial {
         guard let key = shim_EVP_PKEY_generate_ec("prime256v1") else { throw TestError("keygen") }
         defer { EVP_PKEY_free(key) }
         guard let x509 = X509_new() else { throw TestError("X509_new") }
@@ -53,10 +52,9 @@ struct TestCertificate: Sendable {
             } else {
                 let keyInfo = derBytes { i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), $0) }
                 let signer = extensionSigner ?? hostKey
-                value = try SignedKey(
+                value = Self.signedKeyDER(
                     publicKey: hostKey.publicKey.protobufEncoded,
-                    signature: signer.sign(Array("libp2p-tls-handshake:".utf8) + keyInfo)
-                ).derEncoded()
+                    signature: signer.sign(Array("libp2p-tls-handshake:".utf8) + keyInfo))
             }
             try addExtension(x509, oid: Self.libp2pOID, critical: extensionIsCritical, value: value)
         }
@@ -67,6 +65,21 @@ struct TestCertificate: Sendable {
         return CertificateMaterial(
             certificate: derBytes { i2d_X509(x509, $0) },
             privateKey: derBytes { i2d_PrivateKey(key, $0) })
+    }
+
+    /// `SignedKey ::= SEQUENCE { publicKey OCTET STRING, signature OCTET STRING }` in DER.
+    public static func signedKeyDER(publicKey: [UInt8], signature: [UInt8]) -> [UInt8] {
+        func tlv(_ tag: UInt8, _ value: [UInt8]) -> [UInt8] {
+            var length: [UInt8] = []
+            var count = value.count
+            while count > 0 {
+                length.insert(UInt8(count & 0xff), at: 0)
+                count >>= 8
+            }
+            let header = value.count < 0x80 ? [UInt8(value.count)] : [0x80 | UInt8(length.count)] + length
+            return [tag] + header + value
+        }
+        return tlv(0x30, tlv(0x04, publicKey) + tlv(0x04, signature))
     }
 
     private func addExtension(_ x509: OpaquePointer, oid: String, critical: Bool, value: [UInt8]) throws {
@@ -82,11 +95,11 @@ struct TestCertificate: Sendable {
     }
 }
 
-func check(_ ok: Bool, _ what: String) throws {
+public func check(_ ok: Bool, _ what: String) throws {
     guard ok else { throw TestError("OpenSSL failed: \(what)") }
 }
 
-func derBytes(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8] {
+public func derBytes(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8] {
     let length = encode(nil)
     guard length > 0 else { return [] }
     var out = [UInt8](repeating: 0, count: Int(length))
@@ -97,8 +110,8 @@ func derBytes(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) ->
     return out
 }
 
-struct TestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
