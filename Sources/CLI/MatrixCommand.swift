@@ -42,6 +42,10 @@ struct MatrixCommand: AsyncParsableCommand {
     var implementationFilter: [String] = []
     @Flag(help: "Run listener and dialer in two network namespaces joined by a veth pair (needs root).")
     var netns = false
+    @Flag(help: "Print the names of the planned tests, one per line, and run nothing.")
+    var list = false
+    @Option(name: .customLong("failed-in"), help: "Only the tests that failed in this earlier results folder (its results.csv).")
+    var failedIn: String?
     @Flag(help: "Run the perf apps (libp2p-interop perf, peer.py perf) instead of the ping test; writes perf.csv and, with matplotlib in the py peer's venv, perf.svg.")
     var perf = false
     @Option(name: .customLong("perf-bytes"), help: "Perf mode: bytes per upload and per download.")
@@ -65,11 +69,23 @@ struct MatrixCommand: AsyncParsableCommand {
         filters.muxer = muxer
         filters.transport = transport
         filters.implementations = implementationFilter
+        if let failedIn {
+            filters.exactNames = try FailedTests.names(in: URL(fileURLWithPath: failedIn))
+        }
         let plan = MatrixPlan(implementations: impls, filters: filters)
+        if list {
+            for test in plan.tests { print(test.name) }
+            return
+        }
 
         var variables = ProcessInfo.processInfo.environment
         variables["SELF"] = Self.executablePath()
         variables["REPO"] = configURL.deletingLastPathComponent().deletingLastPathComponent().standardizedFileURL.path
+        // The project's own py peer, where scripts/setup-python-peer.sh puts it.
+        if variables["PY_PEER_PYTHON", default: ""].isEmpty, let repo = variables["REPO"] {
+            let venvPython = "\(repo)/.venv-pypeer/bin/python"
+            if access(venvPython, X_OK) == 0 { variables["PY_PEER_PYTHON"] = venvPython }
+        }
         var runner = MatrixRunner(
             jobs: jobs, timeout: .seconds(timeout), resultsDirectory: URL(fileURLWithPath: results),
             variables: variables, separateNetworks: netns)

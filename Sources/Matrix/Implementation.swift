@@ -61,7 +61,9 @@ public enum MatrixError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unsetVariable(let name, let impl): return "implementation \(impl) needs ${\(name)}, which is not set"
+        case .unsetVariable(let name, let impl):
+            let hint = name == "PY_PEER_PYTHON" ? " (run scripts/setup-python-peer.sh once: the matrix then finds its venv)" : ""
+            return "implementation \(impl) needs ${\(name)}, which is not set\(hint)"
         case .badConfig(let path, let why): return "cannot read \(path): \(why)"
         case .nothingToRun: return "no test matches the filters"
         }

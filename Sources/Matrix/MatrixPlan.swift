@@ -9,6 +9,9 @@ public struct MatrixPlan: Sendable {
         public var muxer: [String] = []
         public var transport: [String] = []
         public var implementations: [String] = []
+        /// Only tests with exactly these names (nil: no such filter), e.g. those
+        /// that failed in an earlier run (`FailedTests.names(in:)`).
+        public var exactNames: Set<String>?
         public init() {}
     }
 
@@ -43,7 +46,8 @@ public struct MatrixPlan: Sendable {
 
 extension MatrixPlan.Filters {
     func matches(_ test: PairTest) -> Bool {
-        (nameContains.isEmpty || nameContains.contains { test.name.contains($0) })
+        (exactNames.map { $0.contains(test.name) } ?? true)
+            && (nameContains.isEmpty || nameContains.contains { test.name.contains($0) })
             && (security.isEmpty || security.contains(test.combination.security))
             && (muxer.isEmpty || muxer.contains(test.combination.muxer))
             && (transport.isEmpty || transport.contains(test.combination.transport))

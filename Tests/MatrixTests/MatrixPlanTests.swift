@@ -36,6 +36,30 @@ struct MatrixPlanTests {
         #expect(report.resultsYAML.contains("failed: 1"))
     }
 
+    @Test("a rerun takes exactly the tests an earlier results.csv marks failed, names with commas included")
+    func rerunFailed() throws {
+        let failed = PairTest(dialer: "swift", listener: "other", combination: Combination(transport: "tcp", security: "noise", muxer: "yamux"))
+        let passed = PairTest(dialer: "other", listener: "swift", combination: Combination(transport: "tcp", security: "noise", muxer: "yamux"))
+        let report = MatrixReport(
+            outcomes: [
+                PairOutcome(test: failed, passed: false, result: nil, reason: "x", log: "", dialerStdout: "", wallTime: .seconds(1)),
+                PairOutcome(
+                    test: passed, passed: true, result: InteropResult(handshakePlusOneRTTMillis: 1, pingRTTMillis: 1), reason: nil,
+                    log: "", dialerStdout: "", wallTime: .seconds(1)),
+            ], implementations: ["swift", "other"])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rerun-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try report.resultsCSV.write(to: folder.appendingPathComponent("results.csv"), atomically: true, encoding: .utf8)
+
+        let names = try FailedTests.names(in: folder)
+        #expect(names == [failed.name])
+        var filters = MatrixPlan.Filters()
+        filters.exactNames = names
+        #expect(MatrixPlan(implementations: [Self.swift, Self.other], filters: filters).tests.map(\.name) == [failed.name])
+        #expect(throws: MatrixError.self) { try FailedTests.names(in: folder.appendingPathComponent("missing")) }
+    }
+
     @Test("a command's placeholders are filled in; an unset one is named")
     func placeholders() throws {
         #expect(try Self.swift.resolvedCommand(variables: ["SELF": "/bin/x"]) == ["/bin/x"])
