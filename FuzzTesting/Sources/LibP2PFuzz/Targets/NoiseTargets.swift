@@ -75,7 +75,7 @@ enum NoiseTargets {
                 wire = [frames]
             }
             let stream = ScriptedStream(wire)
-            let channel = NoiseSecureChannel(
+            let channel = try! NoiseSecureChannel(
                 reader: ByteStreamReader(stream), send: CipherState(key: transportKey), receive: CipherState(key: transportKey),
                 localPeer: identity.peerID, remote: RemoteIdentity(publicKey: peerIdentity.publicKey, muxers: []), earlyMuxer: nil)
             Blocking.run("noise transport") {
