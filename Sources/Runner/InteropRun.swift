@@ -9,6 +9,23 @@ import Logging
 public enum InteropRun {
     /// Runs the role; for the dialer, returns the text to print on stdout.
     public static func run(config: InteropConfig, registry: Registry, logger: Logger) async throws -> String? {
+        try await withRole(config: config, registry: registry, logger: logger, what: "the test") { host, transport, logger in
+            if config.isDialer {
+                return try await DialerRole.run(config: config, host: host, logger: logger).rendered(for: config.form)
+            }
+            try await ListenerRole.run(config: config, host: host, transport: transport, logger: logger)
+        }
+    }
+
+    /// What every test app's run shares (the transport test's and perf's): the host
+    /// for the configured combination from the registry (a failure is a config
+    /// error), a log line naming role and combination, then `role` on the
+    /// transport's executor from the start, so the measured dial pays no hop onto
+    /// it, all under the test timeout (`what` names the run in the timeout error).
+    static func withRole<Result: Sendable>(
+        config: InteropConfig, registry: Registry, logger: Logger, what: String,
+        _ role: @escaping @Sendable (Host, any Transport, Logger) async throws -> Result
+    ) async throws -> Result {
         let host: Host
         let transport: any Transport
         do {
@@ -22,23 +39,16 @@ public enum InteropRun {
         var logger = logger
         logger[metadataKey: "peer"] = "\(host.peerID)"
         logger.info(
-            "starting",
+            "starting \(what)",
             metadata: [
                 "role": "\(config.isDialer ? "dialer" : "listener")",
                 "combination": "\(config.transport), \(config.security), \(config.muxer)",
             ])
-
-        let runLogger = logger
+        let roleLogger = logger
         do {
-            return try await withDeadline(config.timeout, "the test") {
-                // On the transport's executor from the start, so the measured dial
-                // pays no hop onto it.
+            return try await withDeadline(config.timeout, what) {
                 try await withTaskExecutorPreference(transport.preferredTaskExecutor) {
-                    if config.isDialer {
-                        return try await DialerRole.run(config: config, host: host, logger: runLogger)
-                            .rendered(for: config.form)
-                    }
-                    try await ListenerRole.run(config: config, host: host, transport: transport, logger: runLogger)
+                    try await role(host, transport, roleLogger)
                 }
             }
         } catch let error as DeadlineExceeded {

@@ -12,36 +12,12 @@ public enum PerfRun {
     public static func run(
         config: InteropConfig, parameters: PerfParameters, registry: Registry, logger: Logger
     ) async throws -> String? {
-        let host: Host
-        let transport: any Transport
-        do {
-            transport = try registry.transport(named: config.transport)
-            let upgrader = try registry.upgrader(
-                security: config.security, muxer: config.muxer, identity: .generateEd25519())
-            host = try Host(transport: transport, upgrader: upgrader, logger: logger)
-        } catch {
-            throw InteropFailure(.config, "\(error)")
-        }
-        var logger = logger
-        logger[metadataKey: "peer"] = "\(host.peerID)"
-        logger.info(
-            "perf starting",
-            metadata: [
-                "role": "\(config.isDialer ? "dialer" : "listener")",
-                "combination": "\(config.transport), \(config.security), \(config.muxer)",
-            ])
-        let runLogger = logger
-        do {
-            return try await withDeadline(config.timeout, "the perf test") {
-                try await withTaskExecutorPreference(transport.preferredTaskExecutor) {
-                    if config.isDialer {
-                        return try await dial(config: config, parameters: parameters, host: host, logger: runLogger).yaml
-                    }
-                    try await listen(config: config, host: host, transport: transport, logger: runLogger)
-                }
+        try await InteropRun.withRole(config: config, registry: registry, logger: logger, what: "the perf test") {
+            host, transport, logger in
+            if config.isDialer {
+                return try await dial(config: config, parameters: parameters, host: host, logger: logger).yaml
             }
-        } catch let error as DeadlineExceeded {
-            throw InteropFailure(.timeout, "\(error)")
+            try await listen(config: config, host: host, transport: transport, logger: logger)
         }
     }
 
