@@ -6,18 +6,12 @@ import Logging
 /// ping twice, return the timings.
 enum DialerRole {
     static func run(config: InteropConfig, host: Host, logger: Logger) async throws -> InteropResult {
-        let text = try await RedisRendezvous.fetch(config: config, logger: logger)
-        let address: Multiaddr
-        do {
-            address = try Multiaddr(text)
-        } catch {
-            throw InteropFailure(.dial, "the listener published an unusable address '\(text)': \(error)")
-        }
+        let address = try publishedAddress(try await RedisRendezvous.fetch(config: config, logger: logger))
         logger.info("dialing", metadata: ["address": "\(address)"])
 
         let clock = ContinuousClock()
         let start = clock.now
-        do {
+        return try await failingAs(.ping) {
             // Identify waits until both figures are taken: it must not cost them.
             return try await host.withConnection(to: address, identify: .manual) { connection in
                 // The first ping rides with the ping protocol's proposal: one round
@@ -39,6 +33,23 @@ enum DialerRole {
                     ])
                 return result
             }
+        }
+    }
+
+    /// What the listener published, as a multiaddr; anything else is a dial failure.
+    static func publishedAddress(_ text: String) throws -> Multiaddr {
+        do {
+            return try Multiaddr(text)
+        } catch {
+            throw InteropFailure(.dial, "the listener published an unusable address '\(text)': \(error)")
+        }
+    }
+
+    /// Runs a dialer's work on its connection: host errors keep their own phase,
+    /// cancellation stays cancellation, anything else fails as `phase`.
+    static func failingAs<Result>(_ phase: InteropFailure.Phase, _ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
         } catch let error as HostError {
             throw InteropFailure(error)
         } catch let error as InteropFailure {
@@ -46,7 +57,7 @@ enum DialerRole {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw InteropFailure(.ping, "\(error)")
+            throw InteropFailure(phase, "\(error)")
         }
     }
 }

@@ -3,11 +3,17 @@ import LibP2PHost
 import LibP2PRegistry
 import Logging
 
-/// The listener of one interop test: listen, publish `<addr>/p2p/<id>` through
-/// Redis, serve until killed.
+/// The listener of one interop test (and of perf): listen, publish `<addr>/p2p/<id>`
+/// through Redis, serve until killed.
 enum ListenerRole {
+    /// How the address reaches the dialer: the transport test RPUSHes it, perf SETs it.
+    typealias Publish = @Sendable (_ address: String, _ config: InteropConfig, _ logger: Logger) async throws -> Void
+
     /// Returns only by throwing (the harness kills the listener once the dialer is done).
-    static func run(config: InteropConfig, host: Host, transport: any Transport, logger: Logger) async throws -> Never {
+    static func run(
+        config: InteropConfig, host: Host, transport: any Transport, logger: Logger,
+        publish: Publish = RedisRendezvous.publish
+    ) async throws -> Never {
         let listenAddress: Multiaddr
         do {
             listenAddress = try transport.listenAddress(ip: config.listenIP)
@@ -26,7 +32,7 @@ enum ListenerRole {
         }
         let dialable = first.appending(.p2p(host.peerID))
         do {
-            try await RedisRendezvous.publish(dialable.description, config: config, logger: logger)
+            try await publish(dialable.description, config, logger)
         } catch {
             await listener.close()
             throw error

@@ -21,53 +21,20 @@ public enum PerfRun {
         }
     }
 
+    /// The transport test's listener with perf served and its address `SET`.
     static func listen(config: InteropConfig, host: Host, transport: any Transport, logger: Logger) async throws -> Never {
         host.enablePerf()
-        let listener: HostListener
-        do {
-            listener = try await host.listen(on: try transport.listenAddress(ip: config.listenIP))
-        } catch let error as HostError {
-            throw InteropFailure(error)
-        } catch {
-            throw InteropFailure(.config, "bad listen IP '\(config.listenIP)': \(error)")
-        }
-        guard let first = listener.addresses.first else {
-            await listener.close()
-            throw InteropFailure(.listen, "the listener reports no address")
-        }
-        let dialable = first.appending(.p2p(host.peerID))
-        do {
-            try await PerfRendezvous.publish(dialable.description, config: config, logger: logger)
-        } catch {
-            await listener.close()
-            throw error
-        }
-        logger.info("perf listening", metadata: ["address": "\(dialable)"])
-        await listener.run()
-        throw InteropFailure(.listen, "the listener stopped accepting connections")
+        try await ListenerRole.run(
+            config: config, host: host, transport: transport, logger: logger, publish: PerfRendezvous.publish)
     }
 
     static func dial(config: InteropConfig, parameters: PerfParameters, host: Host, logger: Logger) async throws -> PerfResults {
-        let text = try await PerfRendezvous.fetch(config: config, logger: logger)
-        let address: Multiaddr
-        do {
-            address = try Multiaddr(text)
-        } catch {
-            throw InteropFailure(.dial, "the listener published an unusable address '\(text)': \(error)")
-        }
+        let address = try DialerRole.publishedAddress(try await PerfRendezvous.fetch(config: config, logger: logger))
         logger.info("dialing", metadata: ["address": "\(address)"])
-        do {
-            return try await host.withConnection(to: address, identify: .manual) { connection in
+        return try await DialerRole.failingAs(.perf) {
+            try await host.withConnection(to: address, identify: .manual) { connection in
                 try await measure(on: connection, parameters, logger: logger)
             }
-        } catch let error as HostError {
-            throw InteropFailure(error)
-        } catch let error as InteropFailure {
-            throw error
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw InteropFailure(.perf, "\(error)")
         }
     }
 
