@@ -42,11 +42,7 @@ public struct InteropResult: Sendable, Equatable {
 
     /// Milliseconds with three decimals, as both result forms print them.
     public static func format(_ millis: Double) -> String {
-        let thousandths = (millis * 1000).rounded()
-        let whole = Int(thousandths) / 1000
-        let fraction = Int(thousandths) % 1000
-        let padded = String(fraction)
-        return "\(whole)." + String(repeating: "0", count: 3 - padded.count) + padded
+        millis.fixed(3)
     }
 }
 
@@ -70,16 +66,6 @@ extension InteropResult {
             return
         }
         return nil
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing white space (Foundation's `trimmingCharacters`
-    /// is not in FoundationEssentials, which is all the binary links).
-    package func trimmingWhitespace() -> SubSequence {
-        let start = firstIndex { !$0.isWhitespace } ?? endIndex
-        let end = lastIndex { !$0.isWhitespace }.map { index(after: $0) } ?? start
-        return self[start..<end]
     }
 }
 
