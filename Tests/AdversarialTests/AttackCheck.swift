@@ -8,11 +8,18 @@ enum CutOff: Equatable, CustomStringConvertible {
     case connectionClosed
     /// The offending stream was reset, the connection kept.
     case streamReset(UInt64)
+    /// Datagrams the listener could not use were dropped unanswered (UDP has no
+    /// connection to close).
+    case ignored
+    /// An unknown QUIC version was answered with a version negotiation packet.
+    case versionNegotiation
 
     var description: String {
         switch self {
         case .connectionClosed: return "connection closed"
         case .streamReset(let id): return "stream \(id) reset"
+        case .ignored: return "datagrams dropped"
+        case .versionNegotiation: return "version negotiation sent"
         }
     }
 }
@@ -78,13 +85,15 @@ extension AttackedListener {
     }
 }
 
-enum CutOffKind: Hashable { case connectionClosed, streamReset }
+enum CutOffKind: Hashable { case connectionClosed, streamReset, ignored, versionNegotiation }
 
 extension CutOff {
     var kind: CutOffKind {
         switch self {
         case .connectionClosed: return .connectionClosed
         case .streamReset: return .streamReset
+        case .ignored: return .ignored
+        case .versionNegotiation: return .versionNegotiation
         }
     }
 }
