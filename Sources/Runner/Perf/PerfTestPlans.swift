@@ -23,36 +23,60 @@ public enum PerfTestPlans {
     public static let security = "noise"
     public static let muxer = "yamux"
 
+    /// The transport stacks test-plans' perf runner asks for (`--transport`), each
+    /// served on the same port number by the server.
+    public static let transports = ["tcp", "quic-v1"]
+
     /// `host:port` (`[v6]:port` for IPv6) as a TCP multiaddr.
     public static func tcpAddress(_ hostPort: String) throws -> Multiaddr {
+        try address(hostPort, transport: "tcp")
+    }
+
+    /// `host:port` as `transport`'s multiaddr: `/ip4/<host>/tcp/<port>` or
+    /// `/ip4/<host>/udp/<port>/quic-v1`.
+    public static func address(_ hostPort: String, transport: String) throws -> Multiaddr {
         guard let colon = hostPort.lastIndex(of: ":"), let port = UInt16(hostPort[hostPort.index(after: colon)...]) else {
             throw ConfigError(problems: ["--server-address must be host:port, got '\(hostPort)'"])
         }
         var host = String(hostPort[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let proto = host.contains(":") ? "ip6" : "ip4"
+        let tail: String
+        switch transport {
+        case "tcp": tail = "tcp/\(port)"
+        case "quic-v1": tail = "udp/\(port)/quic-v1"
+        default: throw ConfigError(problems: ["--transport must be one of \(transports.joined(separator: ", ")), got '\(transport)'"])
+        }
         do {
-            return try Multiaddr("/\(proto)/\(host)/tcp/\(port)")
+            return try Multiaddr("/\(proto)/\(host)/\(tail)")
         } catch {
             throw ConfigError(problems: ["--server-address has an unusable host '\(host)': \(error)"])
         }
     }
 
-    /// Serves `/perf/1.0.0` on `address` until cancelled; `emit` hears each
-    /// dialable address (go prints them on stdout).
+    /// Serves `/perf/1.0.0` on `address` until cancelled, over every perf
+    /// transport this build has (tcp, and quic-v1 on the same port number, as go's
+    /// server does); `emit` hears each dialable address (go prints them on stdout).
     public static func serve(
         on address: String, registry: Registry, logger: Logger, emit: @Sendable (String) -> Void
     ) async throws {
         let host = try makeHost(registry: registry, identity: try serverIdentity(), logger: logger)
         host.enablePerf()
-        let listener: HostListener
+        var listeners: [HostListener] = []
         do {
-            listener = try await host.listen(on: try tcpAddress(address))
+            for transport in host.transports {
+                listeners.append(try await host.listen(on: try Self.address(address, transport: transport.name)))
+            }
         } catch let error as HostError {
+            for listener in listeners { await listener.close() }
             throw InteropFailure(error)
         }
-        for address in listener.addresses { emit("\(address.appending(.p2p(host.peerID)))") }
-        await listener.run()
+        for listener in listeners {
+            for address in listener.addresses { emit("\(address.appending(.p2p(host.peerID)))") }
+        }
+        await withDiscardingTaskGroup { group in
+            for listener in listeners { group.addTask { await listener.run() } }
+        }
     }
 
     /// Dials the fixed-identity server at `address`, moves the bytes once and
@@ -61,10 +85,7 @@ public enum PerfTestPlans {
         server address: String, transport: String, uploadBytes: UInt64, downloadBytes: UInt64,
         registry: Registry, logger: Logger, emit: @escaping @Sendable (String) -> Void
     ) async throws {
-        guard transport == "tcp" else {
-            throw ConfigError(problems: ["--transport must be 'tcp' (this build has no quic-v1), got '\(transport)'"])
-        }
-        let target = try tcpAddress(address).appending(.p2p(try serverIdentity().peerID))
+        let target = try Self.address(address, transport: transport).appending(.p2p(try serverIdentity().peerID))
         let host = try makeHost(registry: registry, identity: PrivateKey.generateEd25519(), logger: logger)
         let clock = ContinuousClock()
         let start = clock.now
@@ -92,10 +113,13 @@ public enum PerfTestPlans {
         "{\"type\":\"\(type)\",\"timeSeconds\":\(seconds.milliseconds / 1000),\"uploadBytes\":\(upload),\"downloadBytes\":\(download)}"
     }
 
+    /// A host on every perf transport the registry has (quic-v1 uses only the
+    /// identity; tcp upgrades with noise and yamux).
     static func makeHost(registry: Registry, identity: PrivateKey, logger: Logger) throws -> LibP2PHost.Host {
         do {
             let upgrader = try registry.upgrader(security: security, muxer: muxer, identity: identity)
-            return try Host(transport: try registry.transport(named: "tcp"), upgrader: upgrader, logger: logger)
+            let transports = registry.transports.filter { Self.transports.contains($0.name) }
+            return try Host(transports: transports, upgrader: upgrader, logger: logger)
         } catch {
             throw InteropFailure(.config, "\(error)")
         }
