@@ -1,3 +1,4 @@
+import LibP2PCore
 /// A conformance check failed: which suite and plugin, which check, in which role,
 /// and why. Thrown by every suite instead of test-framework assertions, so this
 /// library does not depend on a test framework and a failure reads on one line:
@@ -79,6 +80,18 @@ struct CheckContext: Sendable {
 }
 
 extension CheckContext {
+    /// Fails unless the two ends of a connection mirror each other's addresses.
+    func requireMirrored(
+        dialer: (local: Multiaddr, remote: Multiaddr), acceptor: (local: Multiaddr, remote: Multiaddr)
+    ) throws {
+        try require(
+            acceptor.remote == dialer.local,
+            "the accepted connection's remoteAddress is \(acceptor.remote), the dialer's localAddress \(dialer.local)")
+        try require(
+            acceptor.local == dialer.remote,
+            "the accepted connection's localAddress is \(acceptor.local), the dialer's remoteAddress \(dialer.remote)")
+    }
+
     /// Runs `body`, failing unless it finishes within `promptness`.
     func promptly<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         note(what)

@@ -50,17 +50,9 @@ extension ConnectionConformance {
         to side: ListeningSide, _ context: CheckContext
     ) async throws -> (dialer: CapableConnection, acceptor: CapableConnection, dialerPeer: PeerID) {
         let dialer = try makeUpgrader()
-        let address = try side.address(context)
-        let transport = self.transport
-        async let inbound = context.step("accept() and upgrade()") { () async throws -> CapableConnection in
-            guard let accepted = try await side.listener.accept() else {
-                throw context.failure("accept() returned nil while the listener was open")
-            }
-            return try await accepted.upgrade()
-        }
-        let outbound = try await context.step("connect(to: \(address))") { try await transport.connect(to: address, upgrader: dialer) }
+        let (outbound, accepted) = try await connectAndAccept(
+            transport, to: try side.address(context), upgrader: dialer, listener: side.listener, context)
         side.keep(outbound)
-        let accepted = try await inbound
         side.keep(accepted)
         return (outbound, accepted, dialer.localPeer)
     }
@@ -92,12 +84,8 @@ extension ConnectionConformance {
                 dialer.upgraded.remotePublicKey == side.upgrader.identity.publicKey, "the dialer sees another key than the listener's")
             try context.require(dialer.upgraded.localPeer == dialerPeer, "the dialer's localPeer is \(dialer.upgraded.localPeer)")
             try context.require(acceptor.remotePeer == dialerPeer, "the listener sees peer \(acceptor.remotePeer), the dialer is \(dialerPeer)")
-            try context.require(
-                acceptor.remoteAddress == dialer.localAddress,
-                "the accepted connection's remoteAddress is \(acceptor.remoteAddress), the dialer's localAddress \(dialer.localAddress)")
-            try context.require(
-                acceptor.localAddress == dialer.remoteAddress,
-                "the accepted connection's localAddress is \(acceptor.localAddress), the dialer's remoteAddress \(dialer.remoteAddress)")
+            try context.requireMirrored(
+                dialer: (dialer.localAddress, dialer.remoteAddress), acceptor: (acceptor.localAddress, acceptor.remoteAddress))
             try await exchange(over: dialer, and: acceptor, bytes: 256 << 10, context)
         }
     }
@@ -263,4 +251,20 @@ extension ConnectionConformance {
             group.cancelAll()
         }
     }
+}
+
+/// Connects to `target` with `upgrader` while `listener`'s side accepts and
+/// upgrades (a byte-stream listener's handshake runs only once accepted).
+func connectAndAccept(
+    _ transport: any Transport, to target: Multiaddr, upgrader: Upgrader, listener: any ConnectionListener,
+    _ context: CheckContext
+) async throws -> (outbound: CapableConnection, inbound: CapableConnection) {
+    async let inbound = context.step("accept() and upgrade()") { () async throws -> CapableConnection in
+        guard let accepted = try await listener.accept() else {
+            throw context.failure("accept() returned nil while the listener was open")
+        }
+        return try await accepted.upgrade()
+    }
+    let outbound = try await context.step("connect(to: \(target))") { try await transport.connect(to: target, upgrader: upgrader) }
+    return (outbound, try await inbound)
 }

@@ -61,17 +61,8 @@ struct SessionPair: Sendable {
             guard let bound = listener.localAddresses.first else {
                 throw context.failure("the listener reports no address")
             }
-            let target = bound.appending(.p2p(listening.localPeer))
-            async let inbound = context.step("accept() and upgrade()") { () async throws -> CapableConnection in
-                guard let accepted = try await listener.accept() else {
-                    throw context.failure("accept() returned nil while the listener was open")
-                }
-                return try await accepted.upgrade()
-            }
-            let outbound = try await context.step("connect(to:upgrader:)") {
-                try await transport.connect(to: target, upgrader: dialer)
-            }
-            let accepted = try await inbound
+            let (outbound, accepted) = try await connectAndAccept(
+                transport, to: bound.appending(.p2p(listening.localPeer)), upgrader: dialer, listener: listener, context)
             return SessionPair(initiator: outbound.session, responder: accepted.session, listener: listener)
         } catch {
             await listener.close()

@@ -69,12 +69,8 @@ extension TransportConformance {
             let (dialer, acceptor, dialed) = try await connect(listener, connections, context)
             try context.require(
                 dialer.remoteAddress == dialed, "the dialer's remoteAddress is \(dialer.remoteAddress), it dialed \(dialed)")
-            try context.require(
-                acceptor.remoteAddress == dialer.localAddress,
-                "the accepted connection's remoteAddress is \(acceptor.remoteAddress), the dialer's localAddress \(dialer.localAddress)")
-            try context.require(
-                acceptor.localAddress == dialer.remoteAddress,
-                "the accepted connection's localAddress is \(acceptor.localAddress), the dialer's remoteAddress \(dialer.remoteAddress)")
+            try context.requireMirrored(
+                dialer: (dialer.localAddress, dialer.remoteAddress), acceptor: (acceptor.localAddress, acceptor.remoteAddress))
             // A second dial is a second, separate connection.
             let (dialer2, acceptor2, _) = try await connect(listener, connections, context)
             try context.require(
