@@ -131,6 +131,15 @@ let package = Package(
             dependencies: plugin + ["CSodium", "COpenSSL", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
         .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL", "LibP2PTLSCertificate"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
+        // quic-v1: ngtcp2 + GnuTLS over NIO's UDP sockets; secures and multiplexes itself.
+        .target(
+            name: "LibP2PQUIC",
+            dependencies: plugin + [
+                "CNGTCP2", "CGnuTLS", "LibP2PTLSCertificate",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Sources/Plugins/QUIC", exclude: ["README.md"]),
         .target(name: "LibP2PYamux", dependencies: muxerPlugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
         .target(name: "LibP2PMplex", dependencies: muxerPlugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
@@ -216,6 +225,14 @@ let package = Package(
             dependencies: ["LibP2PCore", "COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/TLSTestKit"),
         .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PTLSCertificate", "LibP2PConformance", "COpenSSL", "TLSTestKit"]),
+        .testTarget(
+            name: "QUICTests",
+            dependencies: [
+                "LibP2PQUIC", "LibP2PTLSCertificate", "LibP2PConformance", "LibP2PCore", "LibP2PRegistry",
+                "CNGTCP2", "CGnuTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "LibP2PConformance", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(
