@@ -97,8 +97,9 @@ public final class QUICConnection: MuxedConnection, Sendable {
             s.timer = nil
             return
         }
-        s.timer = channel.eventLoop.scheduleTask(deadline: .uptimeNanoseconds(expiry)) { [self] in
-            perform { s in
+        // Weak: the timer lives in the state this connection owns.
+        s.timer = channel.eventLoop.scheduleTask(deadline: .uptimeNanoseconds(expiry)) { [weak self] in
+            self?.perform { s in
                 s.timerDeadline = .max  // fired: the next perform sets the next one
                 s.engine.handleExpiry(now: QUICClock.now)
             }
@@ -126,6 +127,9 @@ public final class QUICConnection: MuxedConnection, Sendable {
             channel.eventLoop.execute { write() }
         }
     }
+
+    /// How many more streams the peer lets us open now.
+    var openableStreams: UInt64 { state.withLock { $0.engine.openableStreams } }
 
     /// Waits until the handshake has completed and the peer is authenticated.
     func waitForHandshake() async throws {

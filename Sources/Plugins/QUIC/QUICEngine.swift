@@ -37,6 +37,9 @@ final class QUICEngine {
         var handshakeTimeout: Duration = .seconds(10)
         /// What a writer may have written but not yet seen acknowledged.
         var sendBufferLimit = 2 << 20
+        /// The one ALPN protocol offered and accepted. Always `libp2p`; tests change
+        /// it to play a peer that speaks something else.
+        var alpn = QUICTLS.alpn
     }
 
     let role: Role
@@ -47,6 +50,8 @@ final class QUICEngine {
     private(set) var conn: OpaquePointer!  // ngtcp2_conn*
     private var session: OpaquePointer?  // gnutls_session_t
     private let connRef: UnsafeMutablePointer<ngtcp2_crypto_conn_ref>
+    /// Where packets are built before they are copied out (see `writePackets`).
+    private let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 2048)
     private let credentials: QUICCredentials
 
     /// The host key the peer's certificate authenticated (set during the handshake).
@@ -83,6 +88,7 @@ final class QUICEngine {
         if let conn { ngtcp2_conn_del(conn) }
         if let session { gnutls_deinit(session) }
         connRef.deallocate()
+        scratch.deallocate()
     }
 
     /// The engine behind a connection reference (GnuTLS callbacks find it this way).
@@ -147,7 +153,8 @@ final class QUICEngine {
     private func attach(_ made: OpaquePointer) throws {
         conn = made
         connRef.pointee.user_data = Unmanaged.passUnretained(self).toOpaque()
-        session = try QUICTLS.makeSession(server: role == .server, credentials: credentials, connRef: connRef)
+        session = try QUICTLS.makeSession(
+            server: role == .server, credentials: credentials, connRef: connRef, alpn: limits.alpn)
         ngtcp2_conn_set_tls_native_handle(conn, UnsafeMutableRawPointer(session))
     }
 
@@ -220,15 +227,12 @@ final class QUICEngine {
             var flags = shim_NGTCP2_WRITE_STREAM_FLAG_MORE()
             if fin { flags |= shim_NGTCP2_WRITE_STREAM_FLAG_FIN() }
             var accepted: ngtcp2_ssize = -1
-            var packet = ByteBufferAllocator().buffer(capacity: size)
-            var written: Int = 0
-            packet.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { space in
-                written = vectors.withUnsafeBufferPointer { vecs in
-                    Int(shim_ngtcp2_conn_writev_stream(
-                        conn, space.bindMemory(to: UInt8.self).baseAddress, size, &accepted, flags, streamID,
-                        count > 0 ? vecs.baseAddress : nil, count, now))
-                }
-                return max(written, 0)
+            // Always the same scratch buffer: after NGTCP2_ERR_WRITE_MORE ngtcp2 goes on
+            // writing the packet it started in the buffer of the previous call.
+            let written = vectors.withUnsafeBufferPointer { vecs in
+                Int(shim_ngtcp2_conn_writev_stream(
+                    conn, scratch.baseAddress, min(size, scratch.count), &accepted, flags, streamID,
+                    count > 0 ? vecs.baseAddress : nil, count, now))
             }
             if streamID >= 0 { afterWrite(stream: streamID, accepted: accepted, fin: fin, status: written) }
             if written < 0 {
@@ -242,7 +246,7 @@ final class QUICEngine {
                 }
             }
             if written == 0 { break }
-            out.append(packet)
+            out.append(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[..<written])))
             packets += 1
         }
         ngtcp2_conn_update_pkt_tx_time(conn, now)
@@ -392,7 +396,7 @@ final class QUICEngine {
     func handshakeCompleted() -> Bool {
         guard let session else { return false }
         let alpn = QUICTLS.selectedALPN(session)
-        guard alpn == QUICTLS.alpn else {
+        guard alpn == limits.alpn else {
             refusal = QUICError.wrongALPN(alpn)
             return false
         }
@@ -406,6 +410,9 @@ final class QUICEngine {
     }
 
     // MARK: Streams
+
+    /// How many more streams the peer lets us open now.
+    var openableStreams: UInt64 { terminated == nil ? ngtcp2_conn_get_streams_bidi_left(conn) : 0 }
 
     /// Opens a stream, or nil while the peer's stream limit is reached.
     func openStream() throws -> Int64? {

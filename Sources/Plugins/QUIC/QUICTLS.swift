@@ -21,7 +21,8 @@ enum QUICTLS {
     /// A configured session for `engine`'s connection; the caller hands it to ngtcp2
     /// (`ngtcp2_conn_set_tls_native_handle`) and frees it after the connection.
     static func makeSession(
-        server: Bool, credentials: QUICCredentials, connRef: UnsafeMutablePointer<ngtcp2_crypto_conn_ref>
+        server: Bool, credentials: QUICCredentials, connRef: UnsafeMutablePointer<ngtcp2_crypto_conn_ref>,
+        alpn: String = QUICTLS.alpn
     ) throws -> OpaquePointer {
         var made: OpaquePointer?
         let flags = (server ? GNUTLS_SERVER.rawValue : GNUTLS_CLIENT.rawValue) | GNUTLS_NO_TICKETS.rawValue
