@@ -13,6 +13,10 @@ final class QUICStream: MuxedStream {
     /// never parks more than this beyond the send buffer limit.
     static let writePiece = 256 * 1024
 
+    /// Set by our own `reset()`: the engine may forget the stream soon after, but
+    /// our reads and writes must go on failing.
+    private let wasReset = LockedState(false)
+
     init(id: Int64, connection: QUICConnection) {
         self.id = id
         self.connection = connection
@@ -21,6 +25,7 @@ final class QUICStream: MuxedStream {
     private var state: LockedState<QUICConnectionState> { connection.state }
 
     func read() async throws -> ByteBuffer? {
+        if wasReset.withLock({ $0 }) { throw StreamError.closed }
         let id = self.id
         while true {
             let outcome: QUICStreamRead? = try await state.wait(in: { s, use in use(&s.readers[id, default: WaiterQueue()]) }) { s, _ in
@@ -50,6 +55,7 @@ final class QUICStream: MuxedStream {
     }
 
     func write(_ buffer: ByteBuffer) async throws {
+        if wasReset.withLock({ $0 }) { throw StreamError.closed }
         var rest = buffer
         while rest.readableBytes > 0 {
             let piece = rest.readSlice(length: min(rest.readableBytes, Self.writePiece))!
@@ -91,6 +97,7 @@ final class QUICStream: MuxedStream {
     }
 
     func reset() async {
+        wasReset.withLock { $0 = true }
         connection.perform { s in
             s.engine.reset(id)
             s.engine.events.readable.insert(id)
