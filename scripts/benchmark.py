@@ -14,9 +14,10 @@ test: it asserts nothing.
 binary (a release build of an earlier commit, say), so that a change is measured
 against what it changes in the same run, round robin. Repeatable.
 
-A combination is `security/muxer` (over tcp) or `transport/security/muxer`, e.g.
-`--combos tcp/noise/yamux,ws/noise/yamux,wss/noise/yamux --impls swift` compares
-the transports side by side in one run.
+A combination is `security/muxer` (over tcp) or `transport/security/muxer`, or a
+standalone transport alone (`quic-v1`, which secures and multiplexes itself), e.g.
+`--combos tcp/tls/yamux,quic-v1 --impls swift` compares the transports side by
+side in one run.
 """
 import argparse
 import resource
@@ -126,11 +127,16 @@ def main():
         rows = []
         for combo in args.combos.split(","):
             parts = combo.split("/")
-            transport, security, muxer = parts if len(parts) == 3 else ["tcp"] + parts
-            combo = "%s/%s/%s" % (transport, security, muxer)
-            base = dict(os.environ, TRANSPORT=transport, SECURE_CHANNEL=security, MUXER=muxer,
-                        REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
-            base.pop("DEBUG", None)
+            base = dict(os.environ, REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
+            for unset in ("DEBUG", "SECURE_CHANNEL", "MUXER"):
+                base.pop(unset, None)
+            if len(parts) == 1:
+                # A standalone transport: the harnesses set no security or muxer.
+                base["TRANSPORT"] = parts[0]
+            else:
+                transport, security, muxer = parts if len(parts) == 3 else ["tcp"] + parts
+                combo = "%s/%s/%s" % (transport, security, muxer)
+                base.update(TRANSPORT=transport, SECURE_CHANNEL=security, MUXER=muxer)
             for name, cmd in impls.items():
                 rows.append(("%s x %s" % (name, name), combo, [], [], [], cmd, base, []))
         # Round robin over the rows, one pair each per round, so that a change in

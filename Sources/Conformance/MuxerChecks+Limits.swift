@@ -34,7 +34,7 @@ extension MuxerConformance {
                 }
                 let accepted = try await context.step("the reader's acceptStream()") { try await readerSession.acceptStream() }
                 guard let accepted else { throw context.failure("the reader's acceptStream() returned nil") }
-                let stopped = try await waitUntilWriterStops(written, writerEnd, bound: bound, total: total, pipe: pair.pipe(role), context)
+                let stopped = try await waitUntilWriterStops(written, writerEnd, bound: bound, total: total, pipe: pair.pipes?.end(role), context)
 
                 try await otherStreamsFlow(from: writerSession, to: readerSession, context)
 
@@ -82,7 +82,7 @@ extension MuxerConformance {
                 }
                 let accepted = try await context.step("the reader's second acceptStream()") { try await readerSession.acceptStream() }
                 guard let accepted else { throw context.failure("the reader's second acceptStream() returned nil") }
-                let stopped = try await waitUntilWriterStops(written2, writerEnd2, bound: bound, total: total, pipe: pair.pipe(role), context)
+                let stopped = try await waitUntilWriterStops(written2, writerEnd2, bound: bound, total: total, pipe: pair.pipes?.end(role), context)
                 if case .waiting(let count) = stopped {
                     context.note("the slow reader's reset() while the writer waits after \(count) bytes")
                     await accepted.reset()
@@ -102,7 +102,7 @@ extension MuxerConformance {
     /// accepted, or all `total`, while the reader read nothing.
     private func waitUntilWriterStops(
         _ written: SharedValue<Int>, _ writerEnd: AsyncLatch<Result<Void, any Error>>,
-        bound: Int, total: Int, pipe: MemoryByteStream, _ context: CheckContext
+        bound: Int, total: Int, pipe: MemoryByteStream?, _ context: CheckContext
     ) async throws -> StoppedWriter {
         context.note("waiting for the writer to stop while its reader reads nothing")
         var last = -1
@@ -112,7 +112,7 @@ extension MuxerConformance {
             let now = written.value
             if now > bound {
                 throw context.failure(
-                    "the writer got \(now) bytes accepted while its reader read nothing (\(pipe.bytesInFlight) of them in the pipe); at most \(bound) may be buffered")
+                    "the writer got \(now) bytes accepted while its reader read nothing\(pipe.map { " (\($0.bytesInFlight) of them in the pipe)" } ?? ""); at most \(bound) may be buffered")
             }
             switch writerEnd.current {
             case .success?:
@@ -145,6 +145,10 @@ extension MuxerConformance {
     }
 
     func checkProtocolViolations(sessionRole role: MuxerRole, _ context: CheckContext) async throws {
+        guard case .muxer = source else {
+            throw context.failure(
+                "protocol violations are written into a muxer's byte stream, and a transport's sessions have none: run `MuxerConformance.transportChecks`")
+        }
         guard !violations.isEmpty else {
             throw context.failure(
                 "no violations were given: pass frames that break the protocol's stream-ID and flag rules as `violations:` (MuxerConformance.Violation)")
@@ -159,6 +163,7 @@ extension MuxerConformance {
     /// `bytes`: `run()` must throw, and every pending operation must end.
     private func checkViolation(_ bytes: [UInt8], sessionRole role: MuxerRole, _ context: CheckContext) async throws {
         let (sessionEnd, peerEnd) = MemoryPipe.makePair(capacity: limits.pipeCapacity)
+        guard case .muxer(let muxer) = source else { preconditionFailure("checked by checkProtocolViolations") }
         let session = muxer.makeSession(over: sessionEnd, role: role)
         let cleanUp: @Sendable () async -> Void = {
             await session.close()

@@ -1,29 +1,86 @@
 import LibP2PCore
 import LibP2PRegistry
 
-/// Two sessions of the muxer under test, an initiator and a responder, over the two
-/// ends of a `MemoryPipe`, with their `run()` loops running.
+/// The two ends of the `MemoryPipe` under a muxer's sessions.
+struct PipeEnds: Sendable {
+    let initiator: MemoryByteStream
+    let responder: MemoryByteStream
+
+    /// The pipe end the session of `role` reads and writes.
+    func end(_ role: MuxerRole) -> MemoryByteStream { role == .initiator ? initiator : responder }
+
+    func close() async {
+        await initiator.close()
+        await responder.close()
+    }
+}
+
+/// Two sessions under test, an initiator (the dialer's) and a responder (the
+/// listener's): a muxer's over a `MemoryPipe`, or a transport's own over a real
+/// connection.
 struct SessionPair: Sendable {
     let initiator: any MuxedConnection
     let responder: any MuxedConnection
-    let initiatorPipe: MemoryByteStream
-    let responderPipe: MemoryByteStream
+    /// Set for a muxer's sessions.
+    let pipes: PipeEnds?
+    /// Set for a transport's: closed after the sessions (a UDP listener's socket
+    /// carries its connections).
+    let listener: (any ConnectionListener)?
     private let initiatorRun = AsyncLatch<Result<Void, any Error>>()
     private let responderRun = AsyncLatch<Result<Void, any Error>>()
 
     init(muxer: any MuxerProtocol, pipeCapacity: Int) {
-        (initiatorPipe, responderPipe) = MemoryPipe.makePair(capacity: pipeCapacity)
-        initiator = muxer.makeSession(over: initiatorPipe, role: .initiator)
-        responder = muxer.makeSession(over: responderPipe, role: .responder)
+        let (a, b) = MemoryPipe.makePair(capacity: pipeCapacity)
+        pipes = PipeEnds(initiator: a, responder: b)
+        listener = nil
+        initiator = muxer.makeSession(over: a, role: .initiator)
+        responder = muxer.makeSession(over: b, role: .responder)
+    }
+
+    private init(initiator: any MuxedConnection, responder: any MuxedConnection, listener: any ConnectionListener) {
+        self.initiator = initiator
+        self.responder = responder
+        self.pipes = nil
+        self.listener = listener
+    }
+
+    /// A connection from a dialer host to a listener host of `transport`, each
+    /// with an identity of its own; the sessions are the two ends' own.
+    static func connected(
+        _ transport: any Transport, listenOn address: Multiaddr, securities: [any SecurityProtocol],
+        muxers: [any MuxerProtocol], _ context: CheckContext
+    ) async throws -> SessionPair {
+        let dialer = Upgrader(identity: .generateEd25519(), securities: securities, muxers: muxers)
+        let listening = Upgrader(identity: .generateEd25519(), securities: securities, muxers: muxers)
+        try transport.prepare(identity: dialer.identity)
+        try transport.prepare(identity: listening.identity)
+        let listener = try await context.step("listen(on:upgrader:)") {
+            try await transport.listen(on: address, upgrader: listening)
+        }
+        do {
+            guard let bound = listener.localAddresses.first else {
+                throw context.failure("the listener reports no address")
+            }
+            let target = bound.appending(.p2p(listening.localPeer))
+            async let inbound = context.step("accept() and upgrade()") { () async throws -> CapableConnection in
+                guard let accepted = try await listener.accept() else {
+                    throw context.failure("accept() returned nil while the listener was open")
+                }
+                return try await accepted.upgrade()
+            }
+            let outbound = try await context.step("connect(to:upgrader:)") {
+                try await transport.connect(to: target, upgrader: dialer)
+            }
+            let accepted = try await inbound
+            return SessionPair(initiator: outbound.session, responder: accepted.session, listener: listener)
+        } catch {
+            await listener.close()
+            throw error
+        }
     }
 
     func session(_ role: MuxerRole) -> any MuxedConnection {
         role == .initiator ? initiator : responder
-    }
-
-    /// The pipe end the session of `role` reads and writes.
-    func pipe(_ role: MuxerRole) -> MemoryByteStream {
-        role == .initiator ? initiatorPipe : responderPipe
     }
 
     func runOutcome(_ role: MuxerRole) -> AsyncLatch<Result<Void, any Error>> {
@@ -35,12 +92,17 @@ struct SessionPair: Sendable {
         runOutcome(role).set(await outcome { try await session(role).run() })
     }
 
-    /// Closes both sessions and both pipe ends: whatever still waits must wake.
+    /// Closes both sessions and what carries them: whatever still waits must wake.
     func closeEverything() async {
         await initiator.close()
         await responder.close()
-        await initiatorPipe.close()
-        await responderPipe.close()
+        await closeCarriers()
+    }
+
+    /// The pipe ends or the listener, once the sessions are done.
+    func closeCarriers() async {
+        await pipes?.close()
+        await listener?.close()
     }
 
     /// What the `run()` calls have thrown so far, for failure messages.
@@ -62,7 +124,15 @@ extension MuxerConformance {
         _ context: CheckContext, cleanRuns: [MuxerRole] = [.initiator, .responder],
         _ body: @escaping @Sendable (SessionPair) async throws -> Void
     ) async throws {
-        let pair = SessionPair(muxer: muxer, pipeCapacity: limits.pipeCapacity)
+        let pair: SessionPair
+        switch source {
+        case .muxer(let muxer):
+            pair = SessionPair(muxer: muxer, pipeCapacity: limits.pipeCapacity)
+        case .transport(let transport, let address, let securities, let muxers):
+            pair = try await withDeadline(limits.timeout, context) {
+                try await SessionPair.connected(transport, listenOn: address, securities: securities, muxers: muxers, context)
+            }
+        }
         try await withDeadline(limits.timeout, context, onTimeout: { await pair.closeEverything() }) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pair.drive(.initiator) }
@@ -74,8 +144,7 @@ extension MuxerConformance {
                 await pair.responder.close()
                 context.note("waiting for both run() calls to return after close()")
                 try await group.awaitAll()
-                await pair.initiatorPipe.close()
-                await pair.responderPipe.close()
+                await pair.closeCarriers()
 
                 if case .failure(let error) = bodyOutcome {
                     throw Self.explain(error, context: context, alongside: pair.runFailures)

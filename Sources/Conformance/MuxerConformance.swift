@@ -15,6 +15,12 @@ import LibP2PRegistry
 /// }
 /// ```
 ///
+/// A transport that multiplexes itself (quic-v1) runs the same checks on the
+/// sessions of real connections between two of its hosts, with
+/// ``init(connectionsOf:listenOn:securities:muxers:limits:)`` and
+/// ``transportChecks`` (all but `protocolViolations`: there is no byte stream
+/// under the session to write broken frames into).
+///
 /// A failed check throws a `ConformanceFailure` naming the check, the role and what
 /// was seen. Every check is bounded by `Limits.timeout` per role.
 public struct MuxerConformance: Sendable {
@@ -90,17 +96,49 @@ public struct MuxerConformance: Sendable {
         public init() {}
     }
 
-    public let muxer: any MuxerProtocol
+    /// Where the two sessions of a check come from.
+    enum SessionSource: Sendable {
+        /// A muxer's sessions over the two ends of a `MemoryPipe`.
+        case muxer(any MuxerProtocol)
+        /// The sessions of a real connection made by a transport's `connect` and
+        /// `listen`, with these upgrader choices (none for a standalone transport).
+        case transport(
+            any Transport, listenOn: Multiaddr, securities: [any SecurityProtocol], muxers: [any MuxerProtocol])
+    }
+
+    let source: SessionSource
     public let violations: [Violation]
     public let limits: Limits
 
     public init(_ muxer: any MuxerProtocol, violations: [Violation] = [], limits: Limits = Limits()) {
-        self.muxer = muxer
+        self.source = .muxer(muxer)
         self.violations = violations
         self.limits = limits
     }
 
-    var suiteName: String { "MuxerConformance(\(muxer.name))" }
+    /// The checks on the sessions of `transport`'s connections, listening on
+    /// `listenAddress` (loopback, port 0). A standalone transport (quic-v1) needs
+    /// no `securities` or `muxers`; a byte-stream one is given the pair to upgrade with.
+    public init(
+        connectionsOf transport: any Transport, listenOn listenAddress: Multiaddr,
+        securities: [any SecurityProtocol] = [], muxers: [any MuxerProtocol] = [], limits: Limits = Limits()
+    ) {
+        self.source = .transport(transport, listenOn: listenAddress, securities: securities, muxers: muxers)
+        self.violations = []
+        self.limits = limits
+    }
+
+    /// The checks that apply to a transport's own sessions.
+    public static let transportChecks = Check.allCases.filter { $0 != .protocolViolations }
+
+    var suiteName: String {
+        switch source {
+        case .muxer(let muxer): return "MuxerConformance(\(muxer.name))"
+        case .transport(let transport, _, let securities, let muxers):
+            let over = (securities.map(\.name) + muxers.map(\.name)).joined(separator: ", ")
+            return "MuxerConformance(\(transport.name)\(over.isEmpty ? "" : ": " + over))"
+        }
+    }
 
     /// Runs one check in both roles; throws the first `ConformanceFailure`.
     public func run(_ check: Check) async throws {

@@ -55,19 +55,19 @@ public struct TransportConformance: Sendable {
         case acceptor
     }
 
-    public let transport: any Transport
+    public let transport: any ByteStreamTransport
     public let listenAddress: Multiaddr
     public let limits: Limits
 
     /// `listenAddress` is a loopback address with port 0, e.g. `/ip4/127.0.0.1/tcp/0`.
-    public init(_ transport: any Transport, listenOn listenAddress: Multiaddr, limits: Limits = Limits()) {
+    public init(_ transport: any ByteStreamTransport, listenOn listenAddress: Multiaddr, limits: Limits = Limits()) {
         self.transport = transport
         self.listenAddress = listenAddress
         self.limits = limits
     }
 
     /// The same, parsing the address; an unparsable one traps (it is test input).
-    public init(_ transport: any Transport, listenOn text: String, limits: Limits = Limits()) {
+    public init(_ transport: any ByteStreamTransport, listenOn text: String, limits: Limits = Limits()) {
         do {
             self.init(transport, listenOn: try Multiaddr(text), limits: limits)
         } catch {

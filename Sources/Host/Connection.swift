@@ -17,9 +17,10 @@ public final class Connection: Sendable {
     public let direction: Direction
     public let remotePeer: PeerID
     public let remotePublicKey: PublicKey
-    /// The negotiated protocol IDs (`/noise`, `/yamux/1.0.0`).
-    public let securityID: String
-    public let muxerID: String
+    /// The negotiated protocol IDs (`/noise`, `/yamux/1.0.0`); nil on a transport
+    /// that secures and multiplexes itself (quic-v1).
+    public let securityID: String?
+    public let muxerID: String?
     public let localAddress: Multiaddr
     /// The peer's address as seen from here (what identify reports as observed).
     public let remoteAddress: Multiaddr
@@ -31,18 +32,15 @@ public final class Connection: Sendable {
     private let identifyStarted = NIOLockedValueBox(false)
     private let identifyOutcome = AsyncLatch<IdentifyOutcome>()
 
-    init(
-        direction: Direction, upgraded: UpgradedConnection, raw: any RawConnection, identifyTimeout: Duration,
-        logger: Logger
-    ) {
+    init(direction: Direction, _ capable: CapableConnection, identifyTimeout: Duration, logger: Logger) {
         self.direction = direction
-        self.remotePeer = upgraded.remotePeer
-        self.remotePublicKey = upgraded.remotePublicKey
-        self.securityID = upgraded.securityID
-        self.muxerID = upgraded.muxerID
-        self.localAddress = raw.localAddress
-        self.remoteAddress = raw.remoteAddress
-        self.session = upgraded.session
+        self.remotePeer = capable.upgraded.remotePeer
+        self.remotePublicKey = capable.upgraded.remotePublicKey
+        self.securityID = capable.upgraded.securityID
+        self.muxerID = capable.upgraded.muxerID
+        self.localAddress = capable.localAddress
+        self.remoteAddress = capable.remoteAddress
+        self.session = capable.upgraded.session
         self.identifyTimeout = identifyTimeout
         self.logger = logger
     }

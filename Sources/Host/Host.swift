@@ -39,7 +39,7 @@ public final class Host: Sendable {
         inboundIdentify: IdentifyStart = .afterFirstStream(orAfter: .milliseconds(500)),
         logger: Logger = Logger(label: "libp2p.host")
     ) throws {
-        for transport in transports { try transport.prepare() }
+        for transport in transports { try transport.prepare(identity: upgrader.identity) }
         try upgrader.prepare()
         self.transports = transports
         self.upgrader = upgrader
@@ -126,27 +126,21 @@ public final class Host: Sendable {
     private func connect(_ address: Multiaddr, over transport: any Transport) async throws -> Connection {
         let clock = ContinuousClock()
         let start = clock.now
-        let raw: any RawConnection
+        let capable: CapableConnection
         do {
-            raw = try await transport.dial(address)
+            capable = try await transport.connect(to: address, upgrader: upgrader)
+        } catch let error as UpgradeError {
+            throw HostError.upgradeFailed(error)
         } catch {
             throw HostError.connectFailed(address, underlying: error)
         }
-        let connected = clock.now
-        let upgraded: UpgradedConnection
-        do {
-            upgraded = try await upgrader.upgradeOutbound(raw, expecting: address.peerID)
-        } catch let error as UpgradeError {
-            throw HostError.upgradeFailed(error)
-        }
         logger.debug(
-            "upgraded",
+            "connected",
             metadata: [
-                "connect": "\(connected - start)", "upgrade": "\(clock.now - connected)",
-                "security": "\(upgraded.securityID)", "muxer": "\(upgraded.muxerID)",
+                "took": "\(clock.now - start)", "security": "\(capable.upgraded.securityID ?? "(transport)")",
+                "muxer": "\(capable.upgraded.muxerID ?? "(transport)")",
             ])
-        return Connection(
-            direction: .outbound, upgraded: upgraded, raw: raw, identifyTimeout: limits.identifyTimeout, logger: logger)
+        return Connection(direction: .outbound, capable, identifyTimeout: limits.identifyTimeout, logger: logger)
     }
 
     // MARK: Listening
@@ -155,9 +149,9 @@ public final class Host: Sendable {
     /// `run()`; stop with `close()` or by cancelling it.
     public func listen(on address: Multiaddr) async throws -> HostListener {
         let transport = try transport(for: address)
-        let listener: any Listener
+        let listener: any ConnectionListener
         do {
-            listener = try await transport.listen(address)
+            listener = try await transport.listen(on: address, upgrader: upgrader)
         } catch {
             throw HostError.listenFailed(address, underlying: error)
         }

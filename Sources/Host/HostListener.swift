@@ -16,10 +16,10 @@ public final class HostListener: Sendable {
     /// an interface address), without `/p2p/`.
     public let addresses: [Multiaddr]
     private let transport: any Transport
-    private let listener: any Listener
+    private let listener: any ConnectionListener
     private let table: InboundTable
 
-    init(host: Host, transport: any Transport, listener: any Listener, addresses: [Multiaddr]) {
+    init(host: Host, transport: any Transport, listener: any ConnectionListener, addresses: [Multiaddr]) {
         self.host = host
         self.transport = transport
         self.listener = listener
@@ -35,21 +35,21 @@ public final class HostListener: Sendable {
     public func run() async {
         await withTaskExecutorPreference(transport.preferredTaskExecutor) {
             await withDiscardingTaskGroup { group in
-                while let raw = try? await listener.accept() {
-                    guard let (id, shed) = table.admit(raw) else {
-                        await raw.close()
+                while let accepted = try? await listener.accept() {
+                    guard let (id, shed) = table.admit(accepted) else {
+                        await accepted.close()
                         break
                     }
                     if let shed {
                         host.logger.debug("shedding the oldest upgrading connection", metadata: ["from": "\(shed.remoteAddress)"])
                         await shed.close()
                     }
-                    group.addTask { await self.serve(raw, id: id) }
+                    group.addTask { await self.serve(accepted, id: id) }
                 }
                 // Closed or cancelled: end every connection so the children finish.
                 await listener.close()
                 let (upgrading, established) = table.closeAll()
-                for raw in upgrading { await raw.close() }
+                for accepted in upgrading { await accepted.close() }
                 for connection in established { await connection.close() }
             }
         }
@@ -60,23 +60,22 @@ public final class HostListener: Sendable {
         await listener.close()
     }
 
-    private func serve(_ raw: any RawConnection, id: UInt64) async {
-        let remote = raw.remoteAddress
-        let upgraded: UpgradedConnection
+    private func serve(_ accepted: any AcceptedConnection, id: UInt64) async {
+        let remote = accepted.remoteAddress
+        let capable: CapableConnection
         do {
-            upgraded = try await withDeadline(host.limits.upgradeTimeout, "inbound upgrade") {
-                try await self.host.upgrader.upgradeInbound(raw)
+            capable = try await withDeadline(host.limits.upgradeTimeout, "inbound upgrade") {
+                try await accepted.upgrade()
             }
         } catch {
             if table.remove(id) {
                 host.logger.info("inbound connection failed", metadata: ["from": "\(remote)", "error": "\(error)"])
             }
-            await raw.close()
+            await accepted.close()
             return
         }
         let connection = Connection(
-            direction: .inbound, upgraded: upgraded, raw: raw, identifyTimeout: host.limits.identifyTimeout,
-            logger: host.logger)
+            direction: .inbound, capable, identifyTimeout: host.limits.identifyTimeout, logger: host.logger)
         switch table.promote(id, to: connection) {
         case .established:
             break
@@ -90,7 +89,7 @@ public final class HostListener: Sendable {
         }
         host.logger.info(
             "inbound connection",
-            metadata: ["peer": "\(connection.remotePeer)", "from": "\(remote)", "muxer": "\(connection.muxerID)"])
+            metadata: ["peer": "\(connection.remotePeer)", "from": "\(remote)", "muxer": "\(connection.muxerID ?? "(transport)")"])
         await host.serveUntilClosed(connection)
         table.remove(id)
     }

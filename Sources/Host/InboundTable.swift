@@ -8,7 +8,7 @@ import NIOConcurrencyHelpers
 final class InboundTable: Sendable {
     private struct State {
         var nextID: UInt64 = 0
-        var upgrading: [UInt64: any RawConnection] = [:]
+        var upgrading: [UInt64: any AcceptedConnection] = [:]
         var established: [UInt64: Connection] = [:]
         var shed = 0
         var refused = 0
@@ -27,17 +27,17 @@ final class InboundTable: Sendable {
     /// Takes a new connection into the upgrading budget. Returns its id, and the
     /// connection shed to make room (to be closed by the caller), if any. A
     /// closed table takes nothing (`nil`: close the connection).
-    func admit(_ raw: any RawConnection) -> (id: UInt64, shed: (any RawConnection)?)? {
+    func admit(_ accepted: any AcceptedConnection) -> (id: UInt64, shed: (any AcceptedConnection)?)? {
         state.withLockedValue { s in
             guard !s.closed else { return nil }
-            var shed: (any RawConnection)?
+            var shed: (any AcceptedConnection)?
             if s.upgrading.count >= maxUpgrading, let oldest = s.upgrading.keys.min() {
                 // Ids grow with arrival: the smallest is the one waiting longest.
                 shed = s.upgrading.removeValue(forKey: oldest)
                 s.shed += 1
             }
             s.nextID += 1
-            s.upgrading[s.nextID] = raw
+            s.upgrading[s.nextID] = accepted
             return (s.nextID, shed)
         }
     }
@@ -72,7 +72,7 @@ final class InboundTable: Sendable {
     }
 
     /// Takes no more connections and hands back every one still held, to close.
-    func closeAll() -> (upgrading: [any RawConnection], established: [Connection]) {
+    func closeAll() -> (upgrading: [any AcceptedConnection], established: [Connection]) {
         state.withLockedValue { s in
             s.closed = true
             defer {

@@ -29,13 +29,9 @@ public struct MatrixPlan: Sendable {
                     continue
                 }
                 for transport in dialer.transports where listener.transports.contains(transport) {
-                    for security in dialer.secureChannels where listener.secureChannels.contains(security) {
-                        for muxer in dialer.muxers where listener.muxers.contains(muxer) {
-                            let test = PairTest(
-                                dialer: dialer.id, listener: listener.id,
-                                combination: Combination(transport: transport, security: security, muxer: muxer))
-                            if filters.matches(test) { tests.append(test) }
-                        }
+                    for combination in Self.combinations(of: transport, dialer: dialer, listener: listener) {
+                        let test = PairTest(dialer: dialer.id, listener: listener.id, combination: combination)
+                        if filters.matches(test) { tests.append(test) }
                     }
                 }
             }
@@ -44,12 +40,25 @@ public struct MatrixPlan: Sendable {
     }
 }
 
+extension MatrixPlan {
+    /// A standalone transport (quic-v1) is one test on its own; a byte-stream one
+    /// runs with every security and muxer both sides declare.
+    static func combinations(of transport: String, dialer: Implementation, listener: Implementation) -> [Combination] {
+        if Combination.standaloneTransportNames.contains(transport) { return [Combination(standalone: transport)] }
+        return dialer.secureChannels.filter(listener.secureChannels.contains).flatMap { security in
+            dialer.muxers.filter(listener.muxers.contains).map { muxer in
+                Combination(transport: transport, security: security, muxer: muxer)
+            }
+        }
+    }
+}
+
 extension MatrixPlan.Filters {
     func matches(_ test: PairTest) -> Bool {
         (exactNames.map { $0.contains(test.name) } ?? true)
             && (nameContains.isEmpty || nameContains.contains { test.name.contains($0) })
-            && (security.isEmpty || security.contains(test.combination.security))
-            && (muxer.isEmpty || muxer.contains(test.combination.muxer))
+            && (security.isEmpty || test.combination.security.map(security.contains) == true)
+            && (muxer.isEmpty || test.combination.muxer.map(muxer.contains) == true)
             && (transport.isEmpty || transport.contains(test.combination.transport))
     }
 }

@@ -29,8 +29,8 @@ extension MatrixReport {
             lines.append("    dialer: \(Self.yamlString(o.test.dialer))")
             lines.append("    listener: \(Self.yamlString(o.test.listener))")
             lines.append("    transport: \(o.test.combination.transport)")
-            lines.append("    secureChannel: \(o.test.combination.security)")
-            lines.append("    muxer: \(o.test.combination.muxer)")
+            lines.append("    secureChannel: \(o.test.combination.security ?? "null")")
+            lines.append("    muxer: \(o.test.combination.muxer ?? "null")")
             lines.append("    status: \(o.passed ? "pass" : "fail")")
             if let r = o.perfResult {
                 lines += r.yaml.split(separator: "\n").map { "    " + $0 }
@@ -49,7 +49,7 @@ extension MatrixReport {
             guard let r = o.perfResult else { return nil }
             let c = o.test.combination
             return [
-                Self.csvField(o.test.name), o.test.dialer, o.test.listener, c.transport, c.security, c.muxer,
+                Self.csvField(o.test.name), o.test.dialer, o.test.listener, c.transport, c.security ?? "", c.muxer ?? "",
                 Self.gbps(r.upload.median), Self.gbps(r.download.median), r.latency.median.fixed(3),
                 r.latency.samples.map { $0.fixed(3) }.joined(separator: " "),
             ].joined(separator: ",")

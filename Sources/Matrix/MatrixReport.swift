@@ -62,8 +62,8 @@ public struct MatrixReport: Sendable {
             lines.append("    dialer: \(Self.yamlString(o.test.dialer))")
             lines.append("    listener: \(Self.yamlString(o.test.listener))")
             lines.append("    transport: \(o.test.combination.transport)")
-            lines.append("    secureChannel: \(o.test.combination.security)")
-            lines.append("    muxer: \(o.test.combination.muxer)")
+            lines.append("    secureChannel: \(o.test.combination.security ?? "null")")
+            lines.append("    muxer: \(o.test.combination.muxer ?? "null")")
             lines.append("    status: \(o.passed ? "pass" : "fail")")
             lines.append("    duration: \(InteropResult.format(o.wallTime.milliseconds / 1000))s")
             if let r = o.result {

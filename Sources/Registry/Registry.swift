@@ -48,15 +48,32 @@ public struct Registry: Sendable {
     }
 
     /// An upgrader restricted to the named security and muxer, as the interop
-    /// harness asks (one combination per test).
-    public func upgrader(security: String, muxer: String, identity: PrivateKey) throws -> Upgrader {
-        Upgrader(identity: identity, securities: [try self.security(named: security)], muxers: [try self.muxer(named: muxer)])
+    /// harness asks (one combination per test). A nil name chooses none of that
+    /// kind: a standalone transport's combination.
+    public func upgrader(security: String?, muxer: String?, identity: PrivateKey) throws -> Upgrader {
+        Upgrader(
+            identity: identity, securities: try security.map { [try self.security(named: $0)] } ?? [],
+            muxers: try muxer.map { [try self.muxer(named: $0)] } ?? [])
     }
 
-    /// Every transport × security × muxer combination, in preference order.
+    /// The upgrader for `combination`, with the transport it names.
+    public func pipeline(for combination: Combination, identity: PrivateKey) throws -> (any Transport, Upgrader) {
+        let transport = try self.transport(named: combination.transport)
+        guard !transport.isStandalone else {
+            return (transport, Upgrader(identity: identity, securities: [], muxers: []))
+        }
+        guard let security = combination.security, let muxer = combination.muxer else {
+            throw RegistryError.incomplete(combination)
+        }
+        return (transport, try upgrader(security: security, muxer: muxer, identity: identity))
+    }
+
+    /// Every combination, in preference order: each byte-stream transport ×
+    /// security × muxer, and each standalone transport once, on its own.
     public var combinations: [Combination] {
-        transports.flatMap { t in
-            securities.flatMap { s in muxers.map { m in Combination(transport: t.name, security: s.name, muxer: m.name) } }
+        transports.flatMap { t -> [Combination] in
+            if t.isStandalone { return [Combination(standalone: t.name)] }
+            return securities.flatMap { s in muxers.map { m in Combination(transport: t.name, security: s.name, muxer: m.name) } }
         }
     }
 
@@ -65,11 +82,12 @@ public struct Registry: Sendable {
     }
 }
 
-/// One transport/security/muxer choice, by env-var names.
+/// One transport/security/muxer choice, by env-var names. A standalone
+/// transport (quic-v1) has no security and no muxer.
 public struct Combination: Sendable, Hashable, CustomStringConvertible {
     public let transport: String
-    public let security: String
-    public let muxer: String
+    public let security: String?
+    public let muxer: String?
 
     public init(transport: String, security: String, muxer: String) {
         self.transport = transport
@@ -77,7 +95,31 @@ public struct Combination: Sendable, Hashable, CustomStringConvertible {
         self.muxer = muxer
     }
 
-    public var description: String { "\(transport), \(security), \(muxer)" }
+    /// A standalone transport's combination.
+    public init(standalone transport: String) {
+        self.transport = transport
+        self.security = nil
+        self.muxer = nil
+    }
+
+    /// Builds whichever kind the names say: both nil is a standalone transport's.
+    public init(transport: String, security: String?, muxer: String?) {
+        self.transport = transport
+        self.security = security
+        self.muxer = muxer
+    }
+
+    public var isStandalone: Bool { security == nil && muxer == nil }
+
+    /// The transports the interop harnesses treat as standalone (they bring their
+    /// own security and streams, and their tests name no security or muxer),
+    /// used where only names are known (other implementations' declarations).
+    public static let standaloneTransportNames: Set<String> = ["quic", "quic-v1", "webtransport", "webrtc", "webrtc-direct", "https"]
+
+    /// test-plans' spelling in a test name: `tcp, noise, yamux`, or `quic-v1` alone.
+    public var description: String {
+        [transport, security, muxer].compactMap { $0 }.joined(separator: ", ")
+    }
 }
 
 public enum PluginKind: String, Sendable {
@@ -89,6 +131,8 @@ public enum PluginKind: String, Sendable {
 public enum RegistryError: Error, Equatable, CustomStringConvertible {
     case unknown(kind: PluginKind, name: String, registered: [String])
     case duplicate(kind: PluginKind, name: String)
+    /// A byte-stream transport's combination that lacks a security or a muxer.
+    case incomplete(Combination)
 
     public var description: String {
         switch self {
@@ -96,6 +140,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
             return "unknown \(kind.rawValue) '\(name)'; registered: \(registered.joined(separator: ", "))"
         case .duplicate(let kind, let name):
             return "a \(kind.rawValue) named '\(name)' is already registered"
+        case .incomplete(let combination):
+            return "transport '\(combination.transport)' needs a security and a muxer; got \(combination)"
         }
     }
 }

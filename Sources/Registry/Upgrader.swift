@@ -93,16 +93,38 @@ public struct Upgrader: Sendable {
     }
 }
 
-/// A connection after the upgrade: who the peer is, what was negotiated, and the
-/// muxed session (whose `run()` the caller must drive; `LibP2PHost` does).
+/// A connection after the upgrade: who the two peers are, what was negotiated,
+/// and the muxed session (whose `run()` the caller must drive; `LibP2PHost` does).
+/// A standalone transport (quic-v1) builds one itself, with no security or muxer ID.
 public struct UpgradedConnection: Sendable {
-    public let secure: any SecureChannel
-    public let securityID: String
-    public let muxerID: String
+    public let localPeer: PeerID
+    public let remotePeer: PeerID
+    public let remotePublicKey: PublicKey
+    /// The negotiated security protocol ID (`/noise`); nil when the transport
+    /// secures itself.
+    public let securityID: String?
+    /// The negotiated muxer protocol ID (`/yamux/1.0.0`); nil when the transport
+    /// multiplexes itself.
+    public let muxerID: String?
     public let session: any MuxedConnection
 
-    public var remotePeer: PeerID { secure.remotePeer }
-    public var remotePublicKey: PublicKey { secure.remotePublicKey }
+    public init(
+        localPeer: PeerID, remotePeer: PeerID, remotePublicKey: PublicKey, securityID: String?, muxerID: String?,
+        session: any MuxedConnection
+    ) {
+        self.localPeer = localPeer
+        self.remotePeer = remotePeer
+        self.remotePublicKey = remotePublicKey
+        self.securityID = securityID
+        self.muxerID = muxerID
+        self.session = session
+    }
+
+    init(secure: any SecureChannel, securityID: String, muxerID: String, session: any MuxedConnection) {
+        self.init(
+            localPeer: secure.localPeer, remotePeer: secure.remotePeer, remotePublicKey: secure.remotePublicKey,
+            securityID: securityID, muxerID: muxerID, session: session)
+    }
 }
 
 /// A failed upgrade, naming the phase that failed.
@@ -114,6 +136,11 @@ public struct UpgradeError: Error, CustomStringConvertible {
 
     public let phase: Phase
     public let underlying: any Error
+
+    public init(phase: Phase, underlying: any Error) {
+        self.phase = phase
+        self.underlying = underlying
+    }
 
     public var description: String { "\(phase.rawValue) negotiation failed: \(underlying)" }
 }

@@ -52,9 +52,9 @@ public enum Declarations {
     }
 
     /// test-plans `perf/runner/versionsInput.json` entry: test-plans' perf runner
-    /// dials host:port over these transport stacks only (tcp here; no quic-v1).
+    /// dials host:port over these transport stacks only (tcp and quic-v1).
     public static func perfVersionsInputEntry(_ registry: Registry, id: String = "v0.1") -> String {
-        let stacks = registry.transports.map(\.name).filter { $0 == "tcp" }
+        let stacks = registry.transports.map(\.name).filter { ["tcp", "quic-v1"].contains($0) }
         return """
             {
               "id": "\(id)",

@@ -27,8 +27,8 @@ enum DialerRole {
                 logger.info(
                     "pinged",
                     metadata: [
-                        "peer": "\(connection.remotePeer)", "security": "\(connection.securityID)",
-                        "muxer": "\(connection.muxerID)", "pingStreams": "\(pinger.streamsOpened)",
+                        "peer": "\(connection.remotePeer)", "security": "\(connection.securityID ?? "(transport)")",
+                        "muxer": "\(connection.muxerID ?? "(transport)")", "pingStreams": "\(pinger.streamsOpened)",
                         "handshakePlusOneRTT": "\(InteropResult.format(result.handshakePlusOneRTTMillis)) ms",
                     ])
                 return result

@@ -1,10 +1,13 @@
+import LibP2PRegistry
+
 /// The interop harness's env-var contract, in both forms (`ContractForm`): read
 /// from an environment by the binary, written into one by the local matrix, both
 /// through the one table of names in `InteropVariable`.
 public struct InteropConfig: Sendable, Equatable {
     public var transport: String
-    public var security: String
-    public var muxer: String
+    /// nil for a standalone transport (quic-v1), whose tests name no security or muxer.
+    public var security: String?
+    public var muxer: String?
     public var isDialer: Bool
     public var listenIP: String
     public var redisAddress: String
@@ -14,6 +17,9 @@ public struct InteropConfig: Sendable, Equatable {
     public var testKey: String?
 
     public var form: ContractForm { testKey == nil ? .classic : .unified }
+
+    /// The combination under test, as the registry and the results name it.
+    public var combination: Combination { Combination(transport: transport, security: security, muxer: muxer) }
 
     /// The Redis list where the listener publishes its address.
     public var redisKey: String {
@@ -29,7 +35,7 @@ public struct InteropConfig: Sendable, Equatable {
     }
 
     public init(
-        transport: String, security: String, muxer: String, isDialer: Bool,
+        transport: String, security: String?, muxer: String?, isDialer: Bool,
         listenIP: String = defaultListenIP, redisAddress: String, timeout: Duration = defaultTimeout,
         debug: Bool = false, testKey: String? = nil
     ) {
@@ -55,8 +61,11 @@ public struct InteropConfig: Sendable, Equatable {
         }
 
         let transport = required(.transport)
-        let security = required(.security)
-        let muxer = required(.muxer)
+        // The harnesses leave both unset for a standalone transport (quic-v1): it
+        // secures and multiplexes itself. Given anyway, they are ignored later.
+        let standalone = Combination.standaloneTransportNames.contains(transport)
+        let security = standalone ? InteropVariable.security.value(in: env) : required(.security)
+        let muxer = standalone ? InteropVariable.muxer.value(in: env) : required(.muxer)
         let dialerText = required(.isDialer)
         var isDialer = false
         switch dialerText.lowercased() {
@@ -95,8 +104,8 @@ public struct InteropConfig: Sendable, Equatable {
             if let name = variable.name(in: form) { env[name] = value }
         }
         put(.transport, transport)
-        put(.security, security)
-        put(.muxer, muxer)
+        if let security { put(.security, security) }
+        if let muxer { put(.muxer, muxer) }
         put(.isDialer, isDialer ? "true" : "false")
         put(.listenerIP, listenIP)
         put(.redisAddress, redisAddress)

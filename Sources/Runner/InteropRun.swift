@@ -29,9 +29,8 @@ public enum InteropRun {
         let host: Host
         let transport: any Transport
         do {
-            transport = try registry.transport(named: config.transport)
-            let upgrader = try registry.upgrader(
-                security: config.security, muxer: config.muxer, identity: .generateEd25519())
+            let upgrader: Upgrader
+            (transport, upgrader) = try registry.pipeline(for: config.combination, identity: .generateEd25519())
             host = try Host(transport: transport, upgrader: upgrader, logger: logger)
         } catch {
             throw InteropFailure(.config, "\(error)")
@@ -42,7 +41,7 @@ public enum InteropRun {
             "starting \(what)",
             metadata: [
                 "role": "\(config.isDialer ? "dialer" : "listener")",
-                "combination": "\(config.transport), \(config.security), \(config.muxer)",
+                "combination": "\(transport.isStandalone ? Combination(standalone: transport.name) : config.combination)",
             ])
         let roleLogger = logger
         do {

@@ -8,12 +8,14 @@ import Testing
 
 @testable import InteropMatrix
 
-/// A real `libp2p-interop` listener process (tcp, one security, one muxer) that
-/// published its address through a private Redis, for attackers to abuse over
-/// real sockets while honest dialers check it still serves.
+/// A real `libp2p-interop` listener process (one combination: tcp with a security
+/// and a muxer, or a standalone transport such as quic-v1) that published its
+/// address through a private Redis, for attackers to abuse over real sockets
+/// while honest dialers check it still serves.
 final class AttackedListener: Sendable {
-    let security: String
-    let muxer: String
+    let combination: Combination
+    var security: String { combination.security ?? "" }
+    var muxer: String { combination.muxer ?? "" }
     let address: Multiaddr
     private let child: ChildProcess
     private let redis: RedisServer
@@ -29,21 +31,24 @@ final class AttackedListener: Sendable {
         }
     }
 
-    static func start(security: String, muxer: String) async throws -> AttackedListener {
+    static func start(_ combination: Combination) async throws -> AttackedListener {
         let redis = try await RedisServer.start()
         let key = "attack-\(UUID().uuidString)"
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("adversarial-\(key)")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        var environment = [
+            "TRANSPORT": combination.transport, "IS_DIALER": "false",
+            "LISTENER_IP": "127.0.0.1", "REDIS_ADDR": redis.address, "TEST_KEY": key,
+            // Outlives any run of the suite; stop() ends it sooner.
+            "TEST_TIMEOUT_SECS": "900",
+        ]
+        if let security = combination.security { environment["SECURE_CHANNEL"] = security }
+        if let muxer = combination.muxer { environment["MUXER"] = muxer }
         let child: ChildProcess
         do {
             child = try ChildProcess(
                 command: [binary],
-                environment: [
-                    "TRANSPORT": "tcp", "SECURE_CHANNEL": security, "MUXER": muxer, "IS_DIALER": "false",
-                    "LISTENER_IP": "127.0.0.1", "REDIS_ADDR": redis.address, "TEST_KEY": key,
-                    // Outlives any run of the suite; stop() ends it sooner.
-                    "TEST_TIMEOUT_SECS": "900",
-                ],
+                environment: environment,
                 stdout: logs.appendingPathComponent("stdout.log"), stderr: logs.appendingPathComponent("stderr.log"))
         } catch {
             await redis.stop()
@@ -55,10 +60,9 @@ final class AttackedListener: Sendable {
             await client.close()
             guard let published else { throw AttackFailure("the listener published no address: \(child.stderrText)") }
             let address = try Multiaddr(published)
-            let upgrader = try Registry.builtin().upgrader(security: security, muxer: muxer, identity: .generateEd25519())
-            let honestHost = try LibP2PHost.Host(transport: try Registry.builtin().transport(named: "tcp"), upgrader: upgrader)
-            return AttackedListener(
-                security: security, muxer: muxer, address: address, child: child, redis: redis, honestHost: honestHost)
+            let (transport, upgrader) = try Registry.builtin().pipeline(for: combination, identity: .generateEd25519())
+            let honestHost = try LibP2PHost.Host(transport: transport, upgrader: upgrader)
+            return AttackedListener(combination: combination, address: address, child: child, redis: redis, honestHost: honestHost)
         } catch {
             await child.terminate()
             await redis.stop()
@@ -66,9 +70,8 @@ final class AttackedListener: Sendable {
         }
     }
 
-    private init(security: String, muxer: String, address: Multiaddr, child: ChildProcess, redis: RedisServer, honestHost: LibP2PHost.Host) {
-        self.security = security
-        self.muxer = muxer
+    private init(combination: Combination, address: Multiaddr, child: ChildProcess, redis: RedisServer, honestHost: LibP2PHost.Host) {
+        self.combination = combination
         self.address = address
         self.child = child
         self.redis = redis
@@ -147,13 +150,12 @@ struct AttackFailure: Error, CustomStringConvertible {
 /// Starts one listener for the whole suite it marks and stops it afterwards;
 /// the suite's tests find it as `AttackedListener.shared`.
 struct ListenerUnderAttackTrait: SuiteTrait, TestScoping {
-    let security: String
-    let muxer: String
+    let combination: Combination
 
     func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        let listener = try await AttackedListener.start(security: security, muxer: muxer)
+        let listener = try await AttackedListener.start(combination)
         do {
             try await AttackedListener.$current.withValue(listener) { try await function() }
         } catch {
@@ -166,6 +168,11 @@ struct ListenerUnderAttackTrait: SuiteTrait, TestScoping {
 
 extension Trait where Self == ListenerUnderAttackTrait {
     static func listenerUnderAttack(security: String, muxer: String) -> Self {
-        ListenerUnderAttackTrait(security: security, muxer: muxer)
+        ListenerUnderAttackTrait(combination: Combination(transport: "tcp", security: security, muxer: muxer))
+    }
+
+    /// A listener of a standalone transport (quic-v1).
+    static func listenerUnderAttack(standalone transport: String) -> Self {
+        ListenerUnderAttackTrait(combination: Combination(standalone: transport))
     }
 }

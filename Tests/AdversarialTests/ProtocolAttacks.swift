@@ -10,8 +10,8 @@ import Testing
 struct ProtocolAttacks {
     static func attackerHost(_ listener: AttackedListener) throws -> Host {
         let registry = Registry.builtin()
-        let upgrader = try registry.upgrader(security: listener.security, muxer: listener.muxer, identity: .generateEd25519())
-        return try Host(transport: try registry.transport(named: "tcp"), upgrader: upgrader)
+        let (transport, upgrader) = try registry.pipeline(for: listener.combination, identity: .generateEd25519())
+        return try Host(transport: transport, upgrader: upgrader)
     }
 
     /// Opens a ping stream, writes `bytes`, then reads until the listener ends it.

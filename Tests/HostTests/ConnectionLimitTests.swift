@@ -23,7 +23,7 @@ struct ConnectionLimitTests {
         let limits = ConnectionLimits()
         let listenerHost = try TestHosts.host(TestHosts.noiseYamux, limits: limits)
         let dialerHost = try TestHosts.host(TestHosts.noiseYamux)
-        let transport = try TestHosts.registry.transport(named: "tcp")
+        let transport = try TestHosts.rawTCP
         let fdsBefore = Self.openFileDescriptors()
 
         try await TestHosts.serving(listenerHost) { listener, address in
@@ -76,7 +76,7 @@ struct ConnectionLimitTests {
         var limits = ConnectionLimits()
         limits.upgradeTimeout = .milliseconds(500)
         let listenerHost = try TestHosts.host(TestHosts.noiseYamux, limits: limits)
-        let transport = try TestHosts.registry.transport(named: "tcp")
+        let transport = try TestHosts.rawTCP
         try await TestHosts.serving(listenerHost) { listener, address in
             let raw = try await transport.dial(address)
             let ended = try await withDeadline(.seconds(10), "the silent connection's end") {

@@ -9,11 +9,8 @@ enum TestHosts {
     static let registry = Registry.builtin()
 
     static func host(_ combination: Combination, limits: ConnectionLimits = ConnectionLimits()) throws -> Host {
-        let upgrader = try registry.upgrader(
-            security: combination.security, muxer: combination.muxer, identity: .generateEd25519())
-        return try Host(
-            transport: try registry.transport(named: combination.transport), upgrader: upgrader, limits: limits,
-            logger: quietLogger)
+        let (transport, upgrader) = try registry.pipeline(for: combination, identity: .generateEd25519())
+        return try Host(transport: transport, upgrader: upgrader, limits: limits, logger: quietLogger)
     }
 
     /// Warnings only: hundreds of connections would otherwise log a line each.
@@ -24,6 +21,16 @@ enum TestHosts {
     }
 
     static let noiseYamux = Combination(transport: "tcp", security: "noise", muxer: "yamux")
+
+    /// The registry's tcp, for tests that open raw sockets to a listener.
+    static var rawTCP: any ByteStreamTransport {
+        get throws {
+            guard let tcp = try registry.transport(named: "tcp") as? any ByteStreamTransport else {
+                throw TestSupportError("the registry's tcp is not a byte-stream transport")
+            }
+            return tcp
+        }
+    }
 
     /// Listens on loopback with `host`, runs `body` with the listener and its
     /// dialable address while the listener serves, then closes it and waits for
@@ -48,4 +55,9 @@ enum TestHosts {
             }
         }
     }
+}
+
+struct TestSupportError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -7,8 +7,8 @@ import LibP2PRegistry
 import NIOCore
 import Testing
 
-/// Every registered transport × security × muxer, in process: two upgraders over a
-/// real TCP pair, checked end to end (peer IDs, negotiated protocols, data both
+/// Every registered combination, in process: each transport's own connect and
+/// listen (over real sockets), checked end to end (peer IDs, negotiated protocols, data both
 /// ways on several streams). A newly registered plugin is covered with no new code.
 @Suite("Combinations over the registry, in process")
 struct CombinationTests {
@@ -18,22 +18,24 @@ struct CombinationTests {
     func combination(_ combination: Combination) async throws {
         print("combination: \(combination)")
         let registry = Self.registry
-        let transport = try registry.transport(named: combination.transport)
         let dialerKey = PrivateKey.generateEd25519()
         let listenerKey = PrivateKey.generateEd25519()
-        let dialer = try registry.upgrader(security: combination.security, muxer: combination.muxer, identity: dialerKey)
-        let listenerSide = try registry.upgrader(security: combination.security, muxer: combination.muxer, identity: listenerKey)
-        let listener = try await transport.listen(try transport.listenAddress(ip: "127.0.0.1"))
+        let (transport, dialer) = try registry.pipeline(for: combination, identity: dialerKey)
+        let (_, listenerSide) = try registry.pipeline(for: combination, identity: listenerKey)
+        try transport.prepare(identity: dialerKey)
+        try transport.prepare(identity: listenerKey)
+        let listener = try await transport.listen(on: try transport.listenAddress(ip: "127.0.0.1"), upgrader: listenerSide)
         let address = try #require(listener.localAddresses.first).appending(.p2p(listenerKey.peerID))
-        let muxerID = try registry.muxer(named: combination.muxer).protocolID
-        let securityID = try registry.security(named: combination.security).protocolID
+        // A standalone transport (quic-v1) negotiates neither: both stay nil.
+        let muxerID = try combination.muxer.map { try registry.muxer(named: $0).protocolID }
+        let securityID = try combination.security.map { try registry.security(named: $0).protocolID }
 
         try await withDeadline(.seconds(20), "\(combination)") {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Listener: upgrade, then echo every stream until its end.
                 group.addTask {
-                    let raw = try #require(try await listener.accept())
-                    let upgraded = try await listenerSide.upgradeInbound(raw)
+                    let accepted = try #require(try await listener.accept())
+                    let upgraded = try await accepted.upgrade().upgraded
                     #expect(upgraded.remotePeer == dialerKey.peerID)
                     #expect(upgraded.muxerID == muxerID)
                     #expect(upgraded.securityID == securityID)
@@ -50,8 +52,7 @@ struct CombinationTests {
                 }
                 // Dialer: upgrade, then three streams, each echoing 100 KB.
                 group.addTask {
-                    let raw = try await transport.dial(address)
-                    let upgraded = try await dialer.upgradeOutbound(raw, expecting: listenerKey.peerID)
+                    let upgraded = try await transport.connect(to: address, upgrader: dialer).upgraded
                     #expect(upgraded.remotePeer == listenerKey.peerID)
                     #expect(upgraded.remotePublicKey == listenerKey.publicKey)
                     #expect(upgraded.muxerID == muxerID)

@@ -22,6 +22,28 @@ struct MatrixPlanTests {
         #expect(MatrixPlan(implementations: [Self.swift, Self.other], filters: filters).tests.count == 2)
     }
 
+    @Test("a standalone transport is one test per pair, named alone, with null security and muxer")
+    func standalone() {
+        var swift = Self.swift
+        swift.transports.append("quic-v1")
+        var other = Self.other
+        other.transports.append("quic-v1")
+        let plan = MatrixPlan(implementations: [swift, other])
+        let quic = plan.tests.filter { $0.combination.transport == "quic-v1" }
+        #expect(quic.count == 4)
+        #expect(quic.allSatisfy { $0.combination.isStandalone })
+        #expect(quic[0].name == "swift x swift (quic-v1)")
+        var filters = MatrixPlan.Filters()
+        filters.security = ["noise"]
+        #expect(!MatrixPlan(implementations: [swift, other], filters: filters).tests.contains { $0.combination.isStandalone })
+        let report = MatrixReport(
+            outcomes: [
+                PairOutcome(test: quic[0], passed: true, result: nil, reason: nil, log: "", dialerStdout: "", wallTime: .seconds(1))
+            ], implementations: ["swift"])
+        #expect(report.resultsYAML.contains("    transport: quic-v1\n    secureChannel: null\n    muxer: null\n"))
+        #expect(report.dashboard.contains("## quic-v1"))
+    }
+
     @Test("results.csv quotes names holding commas; the dashboard marks failures")
     func report() {
         let test = PairTest(dialer: "swift", listener: "other", combination: Combination(transport: "tcp", security: "noise", muxer: "yamux"))

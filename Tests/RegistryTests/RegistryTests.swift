@@ -11,12 +11,26 @@ struct NotAPlugin: Error, Equatable, CustomStringConvertible {
     var description: String { "\(name) is a registry test double" }
 }
 
-struct NamedTransport: Transport {
+struct NamedTransport: ByteStreamTransport {
     let name: String
     func canDial(_ address: Multiaddr) -> Bool { false }
     func dial(_ address: Multiaddr) async throws -> any RawConnection { throw NotAPlugin(name: name) }
     func listen(_ address: Multiaddr) async throws -> any Listener { throw NotAPlugin(name: name) }
     func listenAddress(ip: String) throws -> Multiaddr { throw NotAPlugin(name: name) }
+}
+
+/// A transport that would secure and multiplex itself (as quic-v1 does).
+struct NamedStandaloneTransport: Transport {
+    let name: String
+    var isStandalone: Bool { true }
+    func canDial(_ address: Multiaddr) -> Bool { false }
+    func listenAddress(ip: String) throws -> Multiaddr { throw NotAPlugin(name: name) }
+    func connect(to address: Multiaddr, upgrader: Upgrader) async throws -> CapableConnection {
+        throw NotAPlugin(name: name)
+    }
+    func listen(on address: Multiaddr, upgrader: Upgrader) async throws -> any ConnectionListener {
+        throw NotAPlugin(name: name)
+    }
 }
 
 struct NamedSecurity: SecurityProtocol {
@@ -153,6 +167,42 @@ struct RegistryTests {
         ]
         #expect(registry.combinations == expected)
         #expect(expected[1].description == "tcp, noise, mplex")
+    }
+
+    @Test func aStandaloneTransportIsOneCombinationOnItsOwn() throws {
+        var registry = try Self.populated()
+        try registry.register(NamedStandaloneTransport(name: "quic-v1"))
+        let standalone = registry.combinations.filter { $0.transport == "quic-v1" }
+        #expect(standalone == [Combination(standalone: "quic-v1")])
+        #expect(standalone[0].isStandalone)
+        #expect(standalone[0].description == "quic-v1")
+        #expect(registry.combinations.count == 9)
+        #expect(Combination.standaloneTransportNames.contains("quic-v1"))
+    }
+
+    @Test func aStandaloneTransportsPipelineChoosesNoSecurityOrMuxer() throws {
+        var registry = try Self.populated()
+        try registry.register(NamedStandaloneTransport(name: "quic-v1"))
+        let identity = PrivateKey.generateEd25519()
+        // A security or muxer named anyway is ignored: the transport brings its own.
+        for combination in [Combination(standalone: "quic-v1"), Combination(transport: "quic-v1", security: "noise", muxer: "yamux")] {
+            let (transport, upgrader) = try registry.pipeline(for: combination, identity: identity)
+            #expect(transport.name == "quic-v1")
+            #expect(upgrader.securities.isEmpty && upgrader.muxers.isEmpty)
+            #expect(upgrader.localPeer == identity.peerID)
+        }
+    }
+
+    @Test func aByteStreamTransportsPipelineNeedsASecurityAndAMuxer() throws {
+        let registry = try Self.populated()
+        let identity = PrivateKey.generateEd25519()
+        let (transport, upgrader) = try registry.pipeline(
+            for: Combination(transport: "ws", security: "tls", muxer: "mplex"), identity: identity)
+        #expect(transport.name == "ws" && !transport.isStandalone)
+        #expect(upgrader.securities.map(\.name) == ["tls"] && upgrader.muxers.map(\.name) == ["mplex"])
+        let incomplete = Combination(standalone: "tcp")
+        #expect(throws: RegistryError.incomplete(incomplete)) { try registry.pipeline(for: incomplete, identity: identity) }
+        #expect(RegistryError.incomplete(incomplete).description == "transport 'tcp' needs a security and a muxer; got tcp")
     }
 
     @Test func noCombinationsWithoutAMuxer() throws {

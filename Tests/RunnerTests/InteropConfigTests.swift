@@ -36,6 +36,20 @@ struct InteropConfigTests {
         #expect(config.redisKey == "abc123_listener_multiaddr")
     }
 
+    @Test("a standalone transport needs no security or muxer, in either form; tcp still does")
+    func standaloneTransport() throws {
+        let unified = try InteropConfig(environment: ["TRANSPORT": "quic-v1", "IS_DIALER": "true", "TEST_KEY": "k"])
+        #expect(unified.security == nil && unified.muxer == nil)
+        #expect(unified.combination.description == "quic-v1")
+        #expect(unified.environment()["SECURE_CHANNEL"] == nil && unified.environment()["MUXER"] == nil)
+        #expect(try InteropConfig(environment: unified.environment()) == unified)
+        let classic = try InteropConfig(environment: ["transport": "quic-v1", "is_dialer": "false"])
+        #expect(classic.combination.isStandalone)
+        #expect(throws: ConfigError.self) {
+            try InteropConfig(environment: ["TRANSPORT": "tcp", "IS_DIALER": "true", "TEST_KEY": "k"])
+        }
+    }
+
     @Test("js's test_timeout_secs is accepted")
     func jsTimeoutName() throws {
         let config = try InteropConfig(environment: [

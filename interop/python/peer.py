@@ -4,7 +4,8 @@
 
 Same contract as the Swift `libp2p-interop` binary (see /work/shared/INTEROP.md,
 section 1): the env vars pick the role, the transport, exactly ONE security
-protocol and exactly ONE muxer; the listener publishes its address in Redis and
+protocol and exactly ONE muxer (none for quic-v1, which secures and multiplexes
+itself); the listener publishes its address in Redis and
 serves ping + identify until killed; the dialer takes the address from Redis,
 dials, pings twice and prints only the latency result on stdout.
 
@@ -57,6 +58,7 @@ from libp2p.security.insecure.transport import (
     PLAINTEXT_PROTOCOL_ID,
     InsecureTransport,
 )
+from libp2p.transport.quic.config import QUICTransportConfig
 from libp2p.stream_muxer.mplex.mplex import MPLEX_PROTOCOL_ID, Mplex
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.stream_muxer.yamux.yamux import Yamux
@@ -70,7 +72,13 @@ IDENTIFY_TIMEOUT_S = 10.0
 IDENTIFY_MAX_BYTES = 64 * 1024
 SHUTDOWN_GRACE_S = 2.0
 IDENTIFY_QUEUE_SIZE = 64
-DIALER_LISTEN_ADDR = "/ip4/127.0.0.1/tcp/0"
+DIALER_LISTEN_IP = "127.0.0.1"
+
+# Transports that bring their own security and muxing: the harnesses leave
+# SECURE_CHANNEL/MUXER (security/muxer) unset for them and name the test
+# `A x B (quic-v1)`.
+STANDALONE_TRANSPORTS = ("quic-v1",)
+TRANSPORTS = ("tcp", "ws", "wss") + STANDALONE_TRANSPORTS
 
 
 class PeerError(Exception):
@@ -104,8 +112,9 @@ def _config_error(reason: str) -> PeerError:
 @dataclasses.dataclass(frozen=True)
 class Config:
     transport: str
-    security: str
-    muxer: str
+    # None for a standalone transport (quic-v1).
+    security: str | None
+    muxer: str | None
     is_dialer: bool
     ip: str
     redis_host: str
@@ -116,6 +125,9 @@ class Config:
     key_type: str
     report_identify: bool
     ping_once: bool
+    # Settings given but meaningless for the transport (security/muxer with
+    # quic-v1), for the start-up log line.
+    ignored_settings: tuple[str, ...] = ()
 
     @property
     def redis_key(self) -> str:
@@ -145,18 +157,28 @@ class Config:
 
         if transport is None:
             raise _config_error("TRANSPORT/transport is not set")
-        if transport not in ("tcp", "ws", "wss"):
-            raise _config_error(f"unsupported transport {transport!r} (tcp|ws|wss)")
-        if security is None:
-            raise _config_error("SECURE_CHANNEL/security is not set")
-        if security not in ("noise", "tls", "plaintext"):
+        if transport not in TRANSPORTS:
             raise _config_error(
-                f"unsupported security {security!r} (noise|tls|plaintext)"
+                f"unsupported transport {transport!r} ({'|'.join(TRANSPORTS)})"
             )
-        if muxer is None:
-            raise _config_error("MUXER/muxer is not set")
-        if muxer not in ("yamux", "mplex"):
-            raise _config_error(f"unsupported muxer {muxer!r} (yamux|mplex)")
+        if transport in STANDALONE_TRANSPORTS:
+            # Neither harness sets them for quic-v1; go's and rust's test apps
+            # ignore them there, and so does this peer (main() says so on
+            # stderr) rather than fail a test over an unused setting.
+            ignored = {"security": security, "muxer": muxer}
+            security = muxer = None
+        else:
+            ignored = {}
+            if security is None:
+                raise _config_error("SECURE_CHANNEL/security is not set")
+            if security not in ("noise", "tls", "plaintext"):
+                raise _config_error(
+                    f"unsupported security {security!r} (noise|tls|plaintext)"
+                )
+            if muxer is None:
+                raise _config_error("MUXER/muxer is not set")
+            if muxer not in ("yamux", "mplex"):
+                raise _config_error(f"unsupported muxer {muxer!r} (yamux|mplex)")
         if is_dialer_text not in ("true", "false"):
             raise _config_error(
                 f"IS_DIALER/is_dialer must be 'true' or 'false', got {is_dialer_text!r}"
@@ -186,6 +208,9 @@ class Config:
             key_type=key_type,
             report_identify=report_identify in ("1", "true", "yes"),
             ping_once=ping_once in ("1", "true", "yes"),
+            ignored_settings=tuple(
+                f"{name}={value}" for name, value in ignored.items() if value
+            ),
         )
 
 
@@ -221,11 +246,25 @@ def make_key_pair(key_type: str) -> KeyPair:
 
 
 # --------------------------------------------------------------------------
-# Transports: tcp, ws and wss
+# Transports: tcp, ws, wss and quic-v1
 # --------------------------------------------------------------------------
 
-# What follows /tcp/<port> in this peer's addresses, per transport.
-TRANSPORT_SUFFIX = {"tcp": "", "ws": "/ws", "wss": "/tls/ws"}
+# What follows the IP in this peer's addresses, per transport, with `{port}`.
+TRANSPORT_TAIL = {
+    "tcp": "/tcp/{port}",
+    "ws": "/tcp/{port}/ws",
+    "wss": "/tcp/{port}/tls/ws",
+    "quic-v1": "/udp/{port}/quic-v1",
+}
+
+
+def listen_multiaddr(transport: str, ip: str) -> multiaddr.Multiaddr:
+    """Where to listen: `ip`, a port the system picks. py-libp2p picks its
+    transports from these addresses (a /ws one selects the websocket
+    transport, a /quic-v1 one the QUIC transport)."""
+    return multiaddr.Multiaddr(
+        _ip_component(ip) + TRANSPORT_TAIL[transport].format(port=0)
+    )
 
 
 def _self_signed_server_context() -> ssl.SSLContext:
@@ -270,8 +309,44 @@ def _unverified_client_context() -> ssl.SSLContext:
     return context
 
 
+def _quic_config() -> QUICTransportConfig:
+    """py's QUIC settings for a test peer.
+
+    QUICTransportConfig is also the swarm's connection config when passed as
+    `connection_config`: `max_connections_per_peer=1` ends a dial as soon as
+    its one connection is up, as for tcp (see build_host). Only QUIC v1:
+    the interop tests name `quic-v1`, and draft-29 would only add a second
+    server configuration nobody asks for. The rest (ALPN `libp2p`, a fresh
+    P-256 certificate with the libp2p extension, a client certificate
+    required by the listener) is py's default and what the spec asks.
+    """
+    return QUICTransportConfig(max_connections_per_peer=1, enable_draft29=False)
+
+
+def _build_quic_host(
+    key_pair: KeyPair, listen_addr: multiaddr.Multiaddr | None
+) -> IHost:
+    # No sec_opt/muxer_opt: QUIC's own TLS 1.3 authenticates the peer and its
+    # streams are the muxed streams, so no multistream round picks either.
+    return new_host(
+        key_pair=key_pair,
+        listen_addrs=[listen_addr] if listen_addr else None,
+        enable_quic=True,
+        enable_tcp=False,
+        connection_config=_quic_config(),
+    )
+
+
+def dialer_listen_multiaddr(transport: str) -> multiaddr.Multiaddr:
+    """The dialer's own loopback listener (see run_dialer); a wss dialer
+    listens on plain ws, having no certificate to serve."""
+    return listen_multiaddr("ws" if transport == "wss" else transport, DIALER_LISTEN_IP)
+
+
 def build_host(cfg: Config, listen_addr: multiaddr.Multiaddr | None = None) -> IHost:
     key_pair = make_key_pair(cfg.key_type)
+    if cfg.transport in STANDALONE_TRANSPORTS:
+        return _build_quic_host(key_pair, listen_addr)
     # py's defaults offer noise+tls+secio+plaintext and both muxers; the
     # interop matrix tests one combination at a time, so pass maps holding
     # exactly the one that was asked for.
@@ -387,18 +462,23 @@ def interface_address(want_v6: bool) -> str:
 
 
 def dialable_address(cfg: Config, host: IHost) -> str:
+    """The address to publish: the bound port on `cfg.ip` (a real interface
+    address for a wildcard), the transport's tail, `/p2p/<id>`."""
+    port_protocol = "udp" if cfg.transport in STANDALONE_TRANSPORTS else "tcp"
     bound = [
         a for a in host.get_transport_addrs()
-        if any(p.name == "tcp" for p in a.protocols())
+        if any(p.name == port_protocol for p in a.protocols())
     ]
     if not bound:
-        raise PeerError("listen", "the host reports no tcp listen address")
-    port = bound[0].value_for_protocol("tcp")
+        raise PeerError("listen", f"the host reports no {port_protocol} listen address")
+    port = bound[0].value_for_protocol(port_protocol)
+    if not port or port == "0":
+        raise PeerError("listen", f"the host reports no bound port in {bound[0]}")
     ip = cfg.ip
     if ip in ("0.0.0.0", "::"):
         ip = interface_address(want_v6=ip == "::")
-    suffix = TRANSPORT_SUFFIX[cfg.transport]
-    return f"{_ip_component(ip)}/tcp/{port}{suffix}/p2p/{host.get_id()}"
+    tail = TRANSPORT_TAIL[cfg.transport].format(port=port)
+    return f"{_ip_component(ip)}{tail}/p2p/{host.get_id()}"
 
 
 # --------------------------------------------------------------------------
@@ -527,9 +607,7 @@ async def ping_once_handler(stream: INetStream) -> None:
 
 async def run_listener(cfg: Config, deadline: float, progress: Progress) -> None:
     progress.enter("listen")
-    listen_addr = multiaddr.Multiaddr(
-        f"{_ip_component(cfg.ip)}/tcp/0{TRANSPORT_SUFFIX[cfg.transport]}"
-    )
+    listen_addr = listen_multiaddr(cfg.transport, cfg.ip)
     host = build_host(cfg, listen_addr)
     if cfg.ping_once:
         host.set_stream_handler(PING_PROTOCOL_ID, ping_once_handler)
@@ -576,11 +654,10 @@ async def run_dialer(
     progress.enter("start")
     # py's identify responder waits up to 500 ms for the host to have an
     # address before answering; a host that listens nowhere always pays it.
-    # A loopback listener keeps the dialer's identify answers immediate. For
-    # ws and wss it is a /ws one, which also selects py's websocket transport.
-    own_addr = multiaddr.Multiaddr(
-        DIALER_LISTEN_ADDR + ("/ws" if cfg.transport in ("ws", "wss") else "")
-    )
+    # A loopback listener keeps the dialer's identify answers immediate. Its
+    # address also selects py's transport (websocket for ws and wss, which
+    # dials both; QUIC for quic-v1).
+    own_addr = dialer_listen_multiaddr(cfg.transport)
     host = build_host(cfg, own_addr)
     async with host.run([own_addr]):
         progress.enter("redis")
@@ -712,9 +789,14 @@ def main() -> int:
     log.info(
         "role=%s transport=%s security=%s muxer=%s key_type=%s redis=%s:%d list=%s",
         "dialer" if cfg.is_dialer else "listener",
-        cfg.transport, cfg.security, cfg.muxer, cfg.key_type,
+        cfg.transport, cfg.security or "-", cfg.muxer or "-", cfg.key_type,
         cfg.redis_host, cfg.redis_port, cfg.redis_key,
     )
+    if cfg.ignored_settings:
+        log.info(
+            "%s secures and multiplexes itself: ignoring %s",
+            cfg.transport, " ".join(cfg.ignored_settings),
+        )
     progress = Progress()
     try:
         if perf:

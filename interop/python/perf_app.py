@@ -130,7 +130,7 @@ def peek_address(client: redis.Redis, key: str) -> str | None:
 
 async def run_listener(cfg: Config, deadline: float, progress: Progress) -> None:
     progress.enter("listen")
-    listen_addr = multiaddr.Multiaddr(f"{peer._ip_component(cfg.ip)}/tcp/0{peer.TRANSPORT_SUFFIX[cfg.transport]}")
+    listen_addr = peer.listen_multiaddr(cfg.transport, cfg.ip)
     host = peer.build_host(cfg, listen_addr)
     async with host.run([listen_addr]):
         service = PerfService(host)
@@ -179,7 +179,7 @@ async def transfer(service: PerfService, address: multiaddr.Multiaddr, send: int
 
 
 async def run_dialer(cfg: Config, params: dict[str, int], deadline: float, progress: Progress) -> str:
-    own_addr = multiaddr.Multiaddr(peer.DIALER_LISTEN_ADDR + ("/ws" if cfg.transport in ("ws", "wss") else ""))
+    own_addr = peer.dialer_listen_multiaddr(cfg.transport)
     host = peer.build_host(cfg, own_addr)
     async with host.run([own_addr]):
         text = await fetch_address(cfg, deadline, progress)

@@ -93,12 +93,15 @@ public struct LoopbackThroughput: Sendable {
     /// One side's plugins: a registry of its own (its own TCP event loop) and an
     /// upgrader restricted to the measured combination.
     struct Side: Sendable {
-        let transport: any Transport
+        let transport: any ByteStreamTransport
         let upgrader: Upgrader
 
         init(security: String, muxer: String, override: (any MuxerProtocol)?) throws {
             let registry = Registry.builtin()
-            transport = try registry.transport(named: "tcp")
+            guard let tcp = try registry.transport(named: "tcp") as? any ByteStreamTransport else {
+                preconditionFailure("the registry's tcp carries raw bytes")
+            }
+            transport = tcp
             upgrader = Upgrader(
                 identity: .generateEd25519(), securities: [try registry.security(named: security)],
                 muxers: [try override ?? registry.muxer(named: muxer)])

@@ -9,7 +9,7 @@ import NIOPosix
 /// latency, half-close support, and backpressure in both directions. SwiftNIO runs
 /// the sockets on its shared event loops; nothing of it shows in this API beyond
 /// the `ByteBuffer`s every byte stream carries.
-public struct TCPTransport: Transport {
+public struct TCPTransport: ByteStreamTransport {
     public var name: String { "tcp" }
 
     /// How long `dial` waits for a connection to be established.

@@ -10,7 +10,7 @@ import NIOPosix
 /// `…/tls/sni/<name>/ws` or the older `…/wss`; the connections it hands out are
 /// byte streams like TCP's, on the same socket machinery (`LibP2PSockets`), so the
 /// upgrader runs multistream, security and muxer over them unchanged.
-public struct WebSocketTransport: Transport {
+public struct WebSocketTransport: ByteStreamTransport {
     public let secure: Bool
     public var name: String { secure ? "wss" : "ws" }
 
@@ -43,7 +43,7 @@ public struct WebSocketTransport: Transport {
     /// its `tls.Config`): a fresh process's first OpenSSL context costs about 1.5 ms
     /// (library and provider set-up) that does not belong in a dial, nor in the
     /// start-up of a process that never uses wss.
-    public func prepare() throws {
+    public func prepare(identity: PrivateKey) throws {
         if secure { _ = try TLSContext.client.get() }
     }
 
