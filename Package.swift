@@ -146,7 +146,7 @@ let package = Package(
         // The list of built-in plugins, in one place: `Registry.builtin()`. Plugins never import it.
         .target(
             name: "LibP2PBuiltins",
-            dependencies: ["LibP2PRegistry", "LibP2PTCP", "LibP2PWebSocket", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex"],
+            dependencies: ["LibP2PRegistry", "LibP2PTCP", "LibP2PWebSocket", "LibP2PQUIC", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex"],
             path: "Sources/Builtins"),
         // A libp2p host any Swift program can use: dial/listen by multiaddr, protocol
         // handlers by ID, ping and identify. No Redis, no env vars.

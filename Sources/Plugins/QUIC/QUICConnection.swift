@@ -16,6 +16,7 @@ import NIOCore
 public final class QUICConnection: MuxedConnection, Sendable {
     let state: LockedState<QUICConnectionState>
     let channel: any Channel
+    let localAddress: SocketAddress
     let remoteAddress: SocketAddress
     /// The peer's host key, fixed once the handshake has authenticated it.
     let remoteKeyBox: LockedState<PublicKey?>
@@ -26,11 +27,12 @@ public final class QUICConnection: MuxedConnection, Sendable {
     private let onEstablished: (@Sendable (QUICConnection) -> Void)?
 
     init(
-        engine: QUICEngine, channel: any Channel, remoteAddress: SocketAddress,
+        engine: QUICEngine, channel: any Channel, localAddress: SocketAddress, remoteAddress: SocketAddress,
         onEstablished: (@Sendable (QUICConnection) -> Void)? = nil, onEnd: @escaping @Sendable () -> Void
     ) {
         state = LockedState(QUICConnectionState(engine: engine))
         self.channel = channel
+        self.localAddress = localAddress
         self.remoteAddress = remoteAddress
         remoteKeyBox = LockedState(nil)
         self.onEstablished = onEstablished

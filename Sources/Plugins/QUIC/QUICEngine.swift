@@ -106,7 +106,7 @@ final class QUICEngine {
 
     /// A client connection to `path.remote`, its Initial ready in `writePackets`.
     static func client(
-        path: QUICPath, expecting peer: PeerID, credentials: QUICCredentials, limits: Limits, now: UInt64
+        path: QUICPath, expecting peer: PeerID?, credentials: QUICCredentials, limits: Limits, now: UInt64
     ) throws -> QUICEngine {
         let engine = QUICEngine(role: .client, limits: limits, path: path, expectedPeer: peer, credentials: credentials)
         var dcid = randomCID(length: 18)

@@ -4,9 +4,8 @@ import LibP2PCore
 public enum QUICError: Error, Equatable, CustomStringConvertible {
     /// Not `/ip4|ip6/<ip>/udp/<port>/quic-v1` (with `/p2p/<id>` when dialing).
     case unsupportedAddress(String)
-    /// The dialed address names no peer: quic-v1 authenticates the peer in the
-    /// handshake, so the dialer must know whom it expects.
-    case missingPeerID(String)
+    /// The peer's socket refused the datagrams (ICMP port unreachable).
+    case unreachable(String)
     /// The TLS handshake inside QUIC failed (GnuTLS's or ngtcp2's reason, or ours).
     case handshakeFailed(String)
     /// The handshake did not finish in time (no answer, or a peer that stalls).
@@ -31,7 +30,7 @@ public enum QUICError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedAddress(let a): return "not a quic-v1 address: \(a) (want /ip4|ip6/<ip>/udp/<port>/quic-v1)"
-        case .missingPeerID(let a): return "quic-v1 dials need the peer's ID (/p2p/<id>) in the address: \(a)"
+        case .unreachable(let why): return "QUIC peer unreachable: \(why)"
         case .handshakeFailed(let why): return "QUIC handshake failed: \(why)"
         case .handshakeTimeout(let s): return "QUIC handshake did not finish within \(s) s"
         case .wrongALPN(let p): return "QUIC ALPN is \(p.map { "\"\($0)\"" } ?? "missing"), libp2p requires \"libp2p\""

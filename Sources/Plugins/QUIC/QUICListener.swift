@@ -135,7 +135,7 @@ public final class QUICListener: Sendable {
         let handshakeDone = NIOLockedValueBox(false)
         let accepted = self.accepted
         let connection = QUICConnection(
-            engine: made.engine, channel: channel, remoteAddress: remote,
+            engine: made.engine, channel: channel, localAddress: localAddress, remoteAddress: remote,
             onEstablished: { connection in
                 handshakeDone.withLockedValue { $0 = true }
                 routes.withLockedValue { $0.handshaking -= 1 }

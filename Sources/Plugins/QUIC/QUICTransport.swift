@@ -52,11 +52,12 @@ public struct QUICTransport: Sendable {
         _ = try credentials.credentials(for: identity)
     }
 
-    /// Dials `address` (which must end in `/p2p/<id>`) and completes the handshake:
-    /// the connection returned is authenticated and ready for streams.
+    /// Dials `address` and completes the handshake: the connection returned is
+    /// authenticated (by exactly the peer of `/p2p/<id>`, when the address names one)
+    /// and ready for streams.
     public func dial(_ address: Multiaddr, identity: PrivateKey) async throws -> QUICConnection {
         guard let target = QUICAddress(address) else { throw QUICError.unsupportedAddress(address.description) }
-        guard let peer = target.peer else { throw QUICError.missingPeerID(address.description) }
+        let peer = target.peer
         let remote = try target.socketAddress()
         let credentials = try self.credentials.credentials(for: identity)
         let box = NIOLockedValueBox<QUICConnection?>(nil)
@@ -64,7 +65,7 @@ public struct QUICTransport: Sendable {
             to: remote, on: executor.eventLoop,
             deliver: { envelope in box.withLockedValue { $0 }?.receive(envelope.data) },
             onError: { error in
-                box.withLockedValue { $0 }?.abort(QUICError.handshakeFailed("\(address) is unreachable: \(error)"))
+                box.withLockedValue { $0 }?.abort(QUICError.unreachable("\(address.removingPeerID()): \(error)"))
             })
         let connection: QUICConnection
         do {
@@ -72,7 +73,7 @@ public struct QUICTransport: Sendable {
             let engine = try QUICEngine.client(
                 path: QUICPath(local: local, remote: remote), expecting: peer, credentials: credentials,
                 limits: limits, now: QUICClock.now)
-            connection = QUICConnection(engine: engine, channel: channel, remoteAddress: remote) {
+            connection = QUICConnection(engine: engine, channel: channel, localAddress: local, remoteAddress: remote) {
                 channel.close(promise: nil)
             }
         } catch {
