@@ -25,6 +25,7 @@ struct QUICPair {
         async let accepted = listener.accept()
         client = try await transport.dial(address, identity: dialerKey)
         guard let server = try await accepted else { throw QUICError.connectionClosed }
+        try await server.waitForHandshake()
         self.server = server
     }
 

@@ -18,8 +18,6 @@ public final class QUICConnection: MuxedConnection, Sendable {
     let channel: any Channel
     let localAddress: SocketAddress
     let remoteAddress: SocketAddress
-    /// The peer's host key, fixed once the handshake has authenticated it.
-    let remoteKeyBox: LockedState<PublicKey?>
     /// Runs once when the connection ends (the dialer closes its socket, the listener
     /// forgets the connection IDs).
     private let onEnd: @Sendable () -> Void
@@ -34,13 +32,14 @@ public final class QUICConnection: MuxedConnection, Sendable {
         self.channel = channel
         self.localAddress = localAddress
         self.remoteAddress = remoteAddress
-        remoteKeyBox = LockedState(nil)
         self.onEstablished = onEstablished
         self.onEnd = onEnd
     }
 
     /// The peer's host key; nil until the handshake is done.
-    public var remotePublicKey: PublicKey? { remoteKeyBox.withLock { $0 } }
+    public var remotePublicKey: PublicKey? {
+        state.withLock { $0.engine.handshakeComplete ? $0.engine.remoteKey : nil }
+    }
 
     // MARK: Driving the engine
 
@@ -52,7 +51,6 @@ public final class QUICConnection: MuxedConnection, Sendable {
         var more = false
         var endNow = false
         var established = false
-        var key: PublicKey?
         var wakes = Resumptions()
         let result: T
         do {
@@ -66,7 +64,6 @@ public final class QUICConnection: MuxedConnection, Sendable {
                 if s.engine.handshakeComplete, !s.establishedReported {
                     s.establishedReported = true
                     established = true
-                    key = s.engine.remoteKey
                 }
                 if s.engine.terminated != nil, !s.finished {
                     s.finished = true
@@ -80,7 +77,6 @@ public final class QUICConnection: MuxedConnection, Sendable {
             }
         }
         debugLog("perform: \(packets.map(\.readableBytes)) end=\(endNow) est=\(established) term=\(String(describing: state.withLock { $0.engine.terminated }))")
-        if let key { remoteKeyBox.withLock { $0 = key } }
         send(packets)
         wakes.resume()
         if established { onEstablished?(self) }

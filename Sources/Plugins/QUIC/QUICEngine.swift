@@ -28,7 +28,8 @@ final class QUICEngine {
 
     /// Limits and windows: bounded, and sized so one stream can fill a fast link.
     struct Limits {
-        var maxStreams: UInt64 = 256
+        /// Streams the peer may have open at once (the muxer suite holds 1,000 open).
+        var maxStreams: UInt64 = 1024
         var streamWindow: UInt64 = 1 << 20  // 1 MiB, grown by ngtcp2 up to maxStreamWindow
         var maxStreamWindow: UInt64 = 4 << 20
         var connectionWindow: UInt64 = 8 << 20
@@ -156,6 +157,9 @@ final class QUICEngine {
         session = try QUICTLS.makeSession(
             server: role == .server, credentials: credentials, connRef: connRef, alpn: limits.alpn)
         ngtcp2_conn_set_tls_native_handle(conn, UnsafeMutableRawPointer(session))
+        // A PING after half the idle timeout keeps a quiet connection alive; a peer
+        // that is gone still times out, as it acknowledges nothing.
+        ngtcp2_conn_set_keep_alive_timeout(conn, Self.nanoseconds(limits.idleTimeout) / 2)
     }
 
     private func settings(now: UInt64) -> ngtcp2_settings {

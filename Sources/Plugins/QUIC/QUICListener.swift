@@ -6,10 +6,12 @@ import NIOCore
 /// A quic-v1 listener: one UDP socket serving every connection to it. Datagrams are
 /// routed by destination connection ID; an unknown ID on a well-formed client Initial
 /// starts a connection, an unsupported version gets a Version Negotiation packet,
-/// anything else is dropped without touching the other connections. Connections
-/// reach `accept()` once their handshake is done.
+/// anything else is dropped without touching the other connections. A connection
+/// reaches `accept()` as soon as its first Initial has arrived; its owner then waits
+/// for the handshake (`QUICConnection.waitForHandshake()`), bounded by the
+/// handshake timeout, and learns there whether the peer authenticated.
 public final class QUICListener: Sendable {
-    /// Connections past their handshake, waiting for `accept()`.
+    /// New connections waiting for `accept()`; Initials beyond it are dropped.
     static let acceptBacklog = 64
     /// Connections still in their handshake; Initials beyond this are dropped.
     static let maxHandshaking = 256
@@ -56,7 +58,8 @@ public final class QUICListener: Sendable {
         }
     }
 
-    /// The next connection whose handshake is done; nil once the listener is closed.
+    /// The next new connection, perhaps still in its handshake; nil once the
+    /// listener is closed.
     public func accept() async throws -> QUICConnection? {
         try await accepted.next()
     }
@@ -133,16 +136,11 @@ public final class QUICListener: Sendable {
             return
         }
         let handshakeDone = NIOLockedValueBox(false)
-        let accepted = self.accepted
         let connection = QUICConnection(
             engine: made.engine, channel: channel, localAddress: localAddress, remoteAddress: remote,
-            onEstablished: { connection in
+            onEstablished: { _ in
                 handshakeDone.withLockedValue { $0 = true }
                 routes.withLockedValue { $0.handshaking -= 1 }
-                if accepted.offer(connection) != .accepted {
-                    // The backlog is full or the listener closed: refuse this one.
-                    connection.closeNow()
-                }
             },
             onEnd: {
                 let ids = registered.withLockedValue { $0 }
@@ -155,6 +153,11 @@ public final class QUICListener: Sendable {
         connectionBox.withLockedValue { $0 = connection }
         let initialIDs = [Self.bytes(header.dcid), made.sourceCID] + registered.withLockedValue { $0 }
         registered.withLockedValue { $0 = initialIDs }
+        guard accepted.offer(connection) == .accepted else {
+            // The backlog is full or the listener closed: this Initial goes unanswered.
+            connection.closeNow()
+            return
+        }
         routes.withLockedValue { routes in
             for id in initialIDs { routes.byID[id] = connection }
         }

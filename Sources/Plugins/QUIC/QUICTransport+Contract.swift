@@ -49,7 +49,7 @@ extension QUICConnection {
 }
 
 /// A `QUICListener` as a `ConnectionListener`. Its connections reach `accept()`
-/// with their handshake done, so `upgrade()` only packages them.
+/// at their first Initial; `upgrade()` waits for the handshake QUIC runs itself.
 struct QUICConnectionListener: ConnectionListener {
     let listener: QUICListener
     let localPeer: PeerID
@@ -72,7 +72,13 @@ struct AcceptedQUICConnection: AcceptedConnection {
     var remoteAddress: Multiaddr { (try? QUICAddress.multiaddr(connection.remoteAddress)) ?? Multiaddr(components: []) }
 
     func upgrade() async throws -> CapableConnection {
-        try connection.capable(localPeer: localPeer)
+        do {
+            try await connection.waitForHandshake()
+            return try connection.capable(localPeer: localPeer)
+        } catch {
+            connection.closeNow()
+            throw QUICTransport.contractError(error)
+        }
     }
 
     func close() async { await connection.close() }
