@@ -126,6 +126,9 @@ public final class QUICConnection: MuxedConnection, Sendable {
         }
     }
 
+    /// True once the connection is over.
+    var hasEnded: Bool { state.withLock { $0.engine.terminated != nil } }
+
     /// How many more streams the peer lets us open now.
     var openableStreams: UInt64 { state.withLock { $0.engine.openableStreams } }
 

@@ -315,9 +315,10 @@ final class QUICEngine {
         return connectionClose(error, now: now)
     }
 
-    /// Ends the connection without telling the peer (its socket is gone).
+    /// Ends a connection still in its handshake without telling the peer (its
+    /// socket is closed). Once established, QUIC's own timers decide.
     func abort(_ error: any Error) {
-        guard terminated == nil else { return }
+        guard terminated == nil, !handshakeComplete else { return }
         terminated = .some(error)
     }
 

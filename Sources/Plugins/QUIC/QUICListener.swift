@@ -153,15 +153,16 @@ public final class QUICListener: Sendable {
         connectionBox.withLockedValue { $0 = connection }
         let initialIDs = [Self.bytes(header.dcid), made.sourceCID] + registered.withLockedValue { $0 }
         registered.withLockedValue { $0 = initialIDs }
-        guard accepted.offer(connection) == .accepted else {
-            // The backlog is full or the listener closed: this Initial goes unanswered.
-            connection.closeNow()
-            return
-        }
         routes.withLockedValue { routes in
             for id in initialIDs { routes.byID[id] = connection }
         }
         connection.receive(datagram)
+        // Only a connection whose first Initial ngtcp2 took goes to accept().
+        guard !connection.hasEnded else { return }
+        if accepted.offer(connection) != .accepted {
+            // The backlog is full or the listener closed: this one is dropped.
+            connection.closeNow()
+        }
     }
 
     private func sendVersionNegotiation(_ version: ngtcp2_version_cid, to remote: SocketAddress) {

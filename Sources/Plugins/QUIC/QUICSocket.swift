@@ -8,6 +8,9 @@ import NIOPosix
 enum QUICSocket {
     /// Kernel buffers big enough for a window's worth of packets in flight.
     static let socketBufferSize = 4 << 20
+    /// The name of the handler that delivers datagrams (tests remove it to make a
+    /// peer go silent).
+    static let handlerName = "quic.datagrams"
     /// Datagrams taken per receive system call (recvmmsg).
     static let vectorReadCount = 32
 
@@ -43,14 +46,15 @@ enum QUICSocket {
             .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(deliver: deliver, onError: onError))
+                    try channel.pipeline.syncOperations.addHandler(
+                        DatagramHandler(deliver: deliver, onError: onError), name: handlerName)
                 }
             }
     }
 }
 
 /// Hands each datagram to the socket's owner; drops nothing itself.
-final class DatagramHandler: ChannelInboundHandler, Sendable {
+final class DatagramHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     let deliver: @Sendable (AddressedEnvelope<ByteBuffer>) -> Void
