@@ -61,6 +61,13 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
+        // QUIC (ngtcp2 0.12 and its GnuTLS crypto helper) and the TLS 1.3 inside it.
+        .systemLibrary(
+            name: "CNGTCP2", path: "Sources/CNGTCP2", pkgConfig: "libngtcp2_crypto_gnutls",
+            providers: [.apt(["libngtcp2-dev", "libngtcp2-crypto-gnutls-dev"])]),
+        .systemLibrary(
+            name: "CGnuTLS", path: "Sources/CGnuTLS", pkgConfig: "gnutls",
+            providers: [.apt(["libgnutls28-dev"])]),
 
         // Shared primitives: byte streams, varints, multiaddr, keys, peer IDs,
         // multistream-select, protobuf messages.
@@ -99,6 +106,13 @@ let package = Package(
             dependencies: plugin + [.product(name: "DequeModule", package: "swift-collections")],
             path: "Sources/MuxerScaffold", exclude: ["README.md"]),
 
+        // The libp2p TLS certificate (make, verify; DER in, DER out), shared by the two
+        // plugins that speak libp2p TLS: tls over a byte stream, and quic-v1.
+        .target(
+            name: "LibP2PTLSCertificate",
+            dependencies: ["LibP2PCore", "LibP2PRegistry", "COpenSSL", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Sources/TLSCertificate", exclude: ["README.md"]),
+
         // Plugins.
         .target(
             name: "LibP2PTCP",
@@ -116,14 +130,23 @@ let package = Package(
             name: "LibP2PNoise",
             dependencies: plugin + ["CSodium", "COpenSSL", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Plugins/Noise", exclude: ["README.md"]),
-        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
+        .target(name: "LibP2PTLS", dependencies: plugin + ["COpenSSL", "LibP2PTLSCertificate"], path: "Sources/Plugins/TLS", exclude: ["README.md"]),
+        // quic-v1: ngtcp2 + GnuTLS over NIO's UDP sockets; secures and multiplexes itself.
+        .target(
+            name: "LibP2PQUIC",
+            dependencies: plugin + [
+                "CNGTCP2", "CGnuTLS", "LibP2PTLSCertificate",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Sources/Plugins/QUIC", exclude: ["README.md"]),
         .target(name: "LibP2PYamux", dependencies: muxerPlugin, path: "Sources/Plugins/Yamux", exclude: ["README.md"]),
         .target(name: "LibP2PMplex", dependencies: muxerPlugin, path: "Sources/Plugins/Mplex", exclude: ["README.md"]),
 
         // The list of built-in plugins, in one place: `Registry.builtin()`. Plugins never import it.
         .target(
             name: "LibP2PBuiltins",
-            dependencies: ["LibP2PRegistry", "LibP2PTCP", "LibP2PWebSocket", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex"],
+            dependencies: ["LibP2PRegistry", "LibP2PTCP", "LibP2PWebSocket", "LibP2PQUIC", "LibP2PNoise", "LibP2PTLS", "LibP2PYamux", "LibP2PMplex"],
             path: "Sources/Builtins"),
         // A libp2p host any Swift program can use: dial/listen by multiaddr, protocol
         // handlers by ID, ping and identify. No Redis, no env vars.
@@ -201,7 +224,15 @@ let package = Package(
             name: "TLSTestKit",
             dependencies: ["LibP2PCore", "COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/TLSTestKit"),
-        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PConformance", "COpenSSL", "TLSTestKit"]),
+        .testTarget(name: "TLSTests", dependencies: ["LibP2PTLS", "LibP2PTLSCertificate", "LibP2PConformance", "COpenSSL", "TLSTestKit"]),
+        .testTarget(
+            name: "QUICTests",
+            dependencies: [
+                "LibP2PQUIC", "LibP2PTLSCertificate", "LibP2PConformance", "LibP2PCore", "LibP2PRegistry",
+                "CNGTCP2", "CGnuTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "KeyTypeTests", dependencies: ["LibP2PCore", "LibP2PConformance", "COpenSSL"]),
         // End to end: libp2p-interop processes through Redis, Swift x Swift and x py-libp2p.
         .testTarget(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what building and testing need on Debian: the three C libraries, Redis,
+# Installs what building and testing need on Debian: the C libraries, Redis,
 # pkg-config, iproute2 and nftables (network namespaces and a lossy link for the
 # tests that run as root), and the Python peer's venv. Idempotent: does nothing when all is there.
 # Used by the README's commands, .ci/run and both stages of the Dockerfile.
@@ -10,12 +10,13 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 if [ "${1:-}" = "--runtime" ]; then
-    packages=(libhiredis0.14 libsodium23 libssl3)
+    packages=(libhiredis0.14 libsodium23 libssl3 libngtcp2-9 libngtcp2-crypto-gnutls2 libgnutls30)
     SKIP_PYTHON_PEER=1
 else
     # iperf3: the raw-TCP baseline of the perf benchmark (scripts/benchmark.py --perf);
     # nftables: the lossy link of LossyLinkTests.
-    packages=(libhiredis-dev libsodium-dev libssl-dev redis-server pkg-config iproute2 iperf3 nftables)
+    # libngtcp2-dev, libngtcp2-crypto-gnutls-dev, libgnutls28-dev: the quic-v1 transport.
+    packages=(libhiredis-dev libsodium-dev libssl-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev redis-server pkg-config iproute2 iperf3 nftables)
     # The Python peer's venv (its own script checks the rest of what it builds with).
     [ "${SKIP_PYTHON_PEER:-0}" = "1" ] || packages+=(python3-venv python3-dev)
 fi

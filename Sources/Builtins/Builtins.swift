@@ -1,5 +1,6 @@
 import LibP2PMplex
 import LibP2PNoise
+import LibP2PQUIC
 import LibP2PRegistry
 import LibP2PTCP
 import LibP2PTLS
@@ -17,6 +18,7 @@ extension Registry {
             try registry.register(TCPTransport())
             try registry.register(WebSocketTransport())
             try registry.register(WebSocketTransport(secure: true))
+            try registry.register(QUICTransport())
             try registry.register(NoiseSecurity())
             try registry.register(TLSSecurity())
             try registry.register(YamuxMuxer())

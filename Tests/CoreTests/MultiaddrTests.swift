@@ -91,7 +91,7 @@ struct MultiaddrTests {
         ("/dns4//tcp/1", .invalid("bad DNS name ")),
         ("/foo/bar", .unknownProtocol("foo")),
         ("//ip4/1.2.3.4", .unknownProtocol("")),
-        ("/ip4/1.2.3.4/udp/1/quic-v1", .unknownProtocol("quic-v1")),
+        ("/ip4/1.2.3.4/udp/1/quic", .unknownProtocol("quic")),
         ("/ip4/1.2.3.4/tcp/1/webrtc", .unknownProtocol("webrtc")),
     ])
     func badText(text: String, expected: MultiaddrError) {

@@ -112,7 +112,7 @@ struct FaultTests {
 
     @Test("a published address on a transport we lack: a dial failure naming it", arguments: [
         ("/ip4/127.0.0.1/udp/4001/p2p/", "no transport can handle /ip4/127.0.0.1/udp/4001"),
-        ("/ip4/127.0.0.1/udp/4001/quic-v1/p2p/", "unsupported multiaddr protocol: quic-v1"),
+        ("/ip4/127.0.0.1/udp/4001/webrtc-direct/p2p/", "unsupported multiaddr protocol: webrtc-direct"),
     ])
     func unsupportedTransport(prefix: String, message: String) async throws {
         let redis = try await RedisServer.start()

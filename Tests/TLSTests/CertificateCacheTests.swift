@@ -1,6 +1,7 @@
 import LibP2PConformance
 import LibP2PCore
 @testable import LibP2PTLS
+@testable import LibP2PTLSCertificate
 import Testing
 
 /// One certificate per host identity, reused across connections.

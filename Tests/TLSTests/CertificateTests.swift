@@ -5,6 +5,7 @@ import LibP2PCore
 import LibP2PRegistry
 import TLSTestKit
 @testable import LibP2PTLS
+@testable import LibP2PTLSCertificate
 import Testing
 
 /// The libp2p certificate on its own: what we make, the spec's vectors, and every

@@ -4,6 +4,7 @@ import LibP2PCore
 import LibP2PRegistry
 import TLSTestKit
 import LibP2PTLS
+@testable import LibP2PTLSCertificate
 import Testing
 
 /// Our plugin against peers built straight on OpenSSL that break the libp2p TLS

@@ -7,8 +7,8 @@ import Darwin
 /// A multiaddr: a self-describing network address such as
 /// `/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…`, in text and binary forms.
 /// Supports `/ip4`, `/ip6`, `/tcp`, `/udp`, `/dns`, `/dns4`, `/dns6`, `/p2p`, and
-/// for WebSocket `/ws`, `/wss`, `/tls` and `/sni/<name>` (codes as in the
-/// multicodec table and go-multiaddr).
+/// for WebSocket `/ws`, `/wss`, `/tls` and `/sni/<name>`, for QUIC `/quic-v1` (codes
+/// as in the multicodec table and go-multiaddr).
 public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
     public enum Component: Sendable, Hashable {
         case ip4([UInt8])  // 4 bytes
@@ -27,6 +27,8 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         case tls
         /// The TLS server name to send (code 449), as in `/tls/sni/<name>/ws`.
         case sni(String)
+        /// QUIC version 1 over the UDP port before it (code 0x01cc, no value).
+        case quicV1
     }
 
     public var components: [Component]
@@ -42,7 +44,7 @@ public struct Multiaddr: Sendable, Hashable, CustomStringConvertible {
         var iterator = parts.makeIterator()
         while let name = iterator.next() {
             // An unknown name is reported as such, even when nothing follows it
-            // (`/ip4/1.2.3.4/quic-v1`), rather than as a missing value.
+            // (`/ip4/1.2.3.4/webrtc`), rather than as a missing value.
             guard Component.codes[String(name)] != nil else { throw MultiaddrError.unknownProtocol(String(name)) }
             if let bare = Component(valueless: String(name)) {
                 comps.append(bare)
@@ -128,15 +130,16 @@ extension Multiaddr.Component {
 
     static let codes: [String: UInt64] = [
         "ip4": 4, "tcp": 6, "udp": 273, "dns": 53, "dns4": 54, "dns6": 55, "ip6": 41, "p2p": 421, "ipfs": 421,
-        "ws": 477, "wss": 478, "tls": 448, "sni": 449,
+        "ws": 477, "wss": 478, "tls": 448, "sni": 449, "quic-v1": 0x01cc,
     ]
 
-    /// The components that carry no value (`/ws`, `/wss`, `/tls`).
+    /// The components that carry no value (`/ws`, `/wss`, `/tls`, `/quic-v1`).
     init?(valueless name: String) {
         switch name {
         case "ws": self = .ws
         case "wss": self = .wss
         case "tls": self = .tls
+        case "quic-v1": self = .quicV1
         default: return nil
         }
     }
@@ -162,7 +165,7 @@ extension Multiaddr.Component {
         case "sni":
             guard !value.isEmpty, !value.contains("/") else { throw MultiaddrError.invalid("bad SNI name \(value)") }
             self = .sni(value)
-        case "ws", "wss", "tls":
+        case "ws", "wss", "tls", "quic-v1":
             throw MultiaddrError.invalid("protocol /\(name) takes no value")
         default:
             throw MultiaddrError.unknownProtocol(name)
@@ -191,6 +194,7 @@ extension Multiaddr.Component {
         case 477: return (.ws, 0)
         case 478: return (.wss, 0)
         case 448: return (.tls, 0)
+        case 0x01cc: return (.quicV1, 0)
         case 53, 54, 55, 449:
             let (b, used) = try lengthPrefixed()
             // A '/' would make the text form unparsable.
@@ -225,6 +229,7 @@ extension Multiaddr.Component {
         case .wss: return 478
         case .tls: return 448
         case .sni: return 449
+        case .quicV1: return 0x01cc
         }
     }
 
@@ -237,7 +242,7 @@ extension Multiaddr.Component {
             let b = Array(s.utf8)
             return head + UVarint.encode(b.count) + b
         case .p2p(let id): return head + UVarint.encode(id.multihash.count) + id.multihash
-        case .ws, .wss, .tls: return head
+        case .ws, .wss, .tls, .quicV1: return head
         }
     }
 
@@ -255,6 +260,7 @@ extension Multiaddr.Component {
         case .wss: return "wss"
         case .tls: return "tls"
         case .sni: return "sni"
+        case .quicV1: return "quic-v1"
         }
     }
 
@@ -272,13 +278,13 @@ extension Multiaddr.Component {
         case .tcp(let p), .udp(let p): return String(p)
         case .dns(let s), .dns4(let s), .dns6(let s), .sni(let s): return s
         case .p2p(let id): return id.description
-        case .ws, .wss, .tls: return ""
+        case .ws, .wss, .tls, .quicV1: return ""
         }
     }
 
     var text: String {
         switch self {
-        case .ws, .wss, .tls: return "/\(name)"
+        case .ws, .wss, .tls, .quicV1: return "/\(name)"
         default: return "/\(name)/\(value)"
         }
     }

@@ -1,5 +1,6 @@
 internal import COpenSSL
 import LibP2PCore
+import LibP2PTLSCertificate
 import NIOCore
 
 /// One TLS 1.3 connection as a synchronous state machine around an OpenSSL `SSL`

@@ -1,4 +1,5 @@
 import LibP2PCore
+import LibP2PTLSCertificate
 import LibP2PRegistry
 
 /// libp2p TLS (`/tls/1.0.0`, libp2p/specs `tls/tls.md`) over any `ByteStream`.

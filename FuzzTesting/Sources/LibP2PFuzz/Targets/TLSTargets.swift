@@ -1,5 +1,6 @@
 import LibP2PCore
 @testable import LibP2PTLS
+@testable import LibP2PTLSCertificate
 
 /// TLS: a peer's certificate as libp2p checks it (DER parse, self-signature,
 /// validity, the libp2p extension, the host key's signature), and the extension's

@@ -9,18 +9,20 @@ import LibP2PRegistry
 /// OpenSSL's reference-counted `X509` and `EVP_PKEY` may be used from several threads
 /// once built (installing them in an `SSL` only takes a reference): hence
 /// `@unchecked Sendable`, so one certificate can serve many connections.
-final class LibP2PCertificate: @unchecked Sendable {
+public final class LibP2PCertificate: @unchecked Sendable {
     /// The libp2p public key extension, allocated by IANA to libp2p.
-    static let extensionOID = "1.3.6.1.4.1.53594.1.1"
+    public static let extensionOID = "1.3.6.1.4.1.53594.1.1"
     /// What the host key signs, before the certificate's SubjectPublicKeyInfo.
-    static let signaturePrefix = Array("libp2p-tls-handshake:".utf8)
+    public static let signaturePrefix = Array("libp2p-tls-handshake:".utf8)
     /// Valid from an hour ago, to tolerate clock skew between peers (go does the same)...
     static let backdateSeconds = 3600
     /// ...for a hundred years: the key is throwaway, nothing is gained by expiry.
     static let validityDays = 365 * 100
 
-    let certificate: OpaquePointer  // X509*
-    let privateKey: OpaquePointer  // EVP_PKEY*
+    /// The `X509*`, for a consumer on OpenSSL (the TLS plugin installs it in its `SSL`s).
+    public let certificate: OpaquePointer  // X509*
+    /// The certificate key's `EVP_PKEY*`, for a consumer on OpenSSL.
+    public let privateKey: OpaquePointer  // EVP_PKEY*
 
     private init(certificate: OpaquePointer, privateKey: OpaquePointer) {
         self.certificate = certificate
@@ -33,15 +35,15 @@ final class LibP2PCertificate: @unchecked Sendable {
     }
 
     /// A new certificate with a new P-256 key, binding it to `identity`.
-    static func make(identity: PrivateKey) throws -> LibP2PCertificate {
+    public static func make(identity: PrivateKey) throws -> LibP2PCertificate {
         ERR_clear_error()
         defer { ERR_clear_error() }
         guard let key = shim_EVP_PKEY_generate_ec("prime256v1") else {
-            throw TLSError.openSSL("generating the certificate key: \(OpenSSLErrorQueue.drain())")
+            throw CertificateBuildError.openSSL("generating the certificate key: \(OpenSSLErrorQueue.drain())")
         }
         guard let x509 = X509_new() else {
             EVP_PKEY_free(key)
-            throw TLSError.openSSL("out of memory")
+            throw CertificateBuildError.openSSL("out of memory")
         }
         // From here on the instance owns both and frees them if building fails.
         let made = LibP2PCertificate(certificate: x509, privateKey: key)
@@ -51,7 +53,7 @@ final class LibP2PCertificate: @unchecked Sendable {
 
     private func fill(identity: PrivateKey) throws {
         func check(_ ok: Bool, _ step: String) throws {
-            guard ok else { throw TLSError.openSSL("\(step): \(OpenSSLErrorQueue.drain())") }
+            guard ok else { throw CertificateBuildError.openSSL("\(step): \(OpenSSLErrorQueue.drain())") }
         }
         var serial: UInt64 = 0
         try withUnsafeMutableBytes(of: &serial) { try check(RAND_bytes($0.baseAddress, 8) == 1, "random serial") }
@@ -67,7 +69,7 @@ final class LibP2PCertificate: @unchecked Sendable {
         try check(X509_set_pubkey(certificate, privateKey) == 1, "public key")
 
         guard let keyInfo = Self.subjectPublicKeyInfo(of: certificate) else {
-            throw TLSError.openSSL("encoding the certificate key: \(OpenSSLErrorQueue.drain())")
+            throw CertificateBuildError.openSSL("encoding the certificate key: \(OpenSSLErrorQueue.drain())")
         }
         let signedKey = SignedKey(
             publicKey: identity.publicKey.protobufEncoded,
@@ -79,22 +81,36 @@ final class LibP2PCertificate: @unchecked Sendable {
     /// Adds the libp2p extension, not critical: go marks it so, and a stock verifier
     /// of any peer then has no reason to refuse it.
     private func addExtension(value: [UInt8]) throws {
-        guard let oid = OBJ_txt2obj(Self.extensionOID, 1) else { throw TLSError.openSSL("bad OID") }
+        guard let oid = OBJ_txt2obj(Self.extensionOID, 1) else { throw CertificateBuildError.openSSL("bad OID") }
         defer { ASN1_OBJECT_free(oid) }
-        guard let octets = ASN1_OCTET_STRING_new() else { throw TLSError.openSSL("out of memory") }
+        guard let octets = ASN1_OCTET_STRING_new() else { throw CertificateBuildError.openSSL("out of memory") }
         defer { ASN1_OCTET_STRING_free(octets) }
         guard ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1,
             let ext = X509_EXTENSION_create_by_OBJ(nil, oid, 0, octets)
-        else { throw TLSError.openSSL("building the extension: \(OpenSSLErrorQueue.drain())") }
+        else { throw CertificateBuildError.openSSL("building the extension: \(OpenSSLErrorQueue.drain())") }
         defer { X509_EXTENSION_free(ext) }
         guard X509_add_ext(certificate, ext, -1) == 1 else {
-            throw TLSError.openSSL("adding the extension: \(OpenSSLErrorQueue.drain())")
+            throw CertificateBuildError.openSSL("adding the extension: \(OpenSSLErrorQueue.drain())")
         }
     }
 
-    /// The certificate in DER.
-    var der: [UInt8] {
+    /// The certificate in DER, for a consumer on another TLS library (QUIC's GnuTLS).
+    public var der: [UInt8] {
         OpenSSLSupport.der { i2d_X509(certificate, $0) } ?? []
+    }
+
+    /// The certificate key as unencrypted PKCS#8 DER, with `der` what another TLS
+    /// library needs to present this certificate. Throws only when out of memory.
+    public func privateKeyDER() throws -> [UInt8] {
+        defer { ERR_clear_error() }
+        guard let info = EVP_PKEY2PKCS8(privateKey) else {
+            throw CertificateBuildError.openSSL("PKCS#8 of the certificate key: \(OpenSSLErrorQueue.drain())")
+        }
+        defer { PKCS8_PRIV_KEY_INFO_free(info) }
+        guard let der = OpenSSLSupport.der({ i2d_PKCS8_PRIV_KEY_INFO(info, $0) }) else {
+            throw CertificateBuildError.openSSL("encoding the certificate key: \(OpenSSLErrorQueue.drain())")
+        }
+        return der
     }
 
     /// DER SubjectPublicKeyInfo of the certificate's key, as it appears in the certificate.
@@ -105,7 +121,7 @@ final class LibP2PCertificate: @unchecked Sendable {
     /// Checks a peer's certificate chain, given in DER, as libp2p requires; see
     /// `verify(certificate:chainLength:at:)`. For certificates from elsewhere than a
     /// live handshake (the spec's vectors, tests).
-    static func verify(chain: [[UInt8]], at unixTime: Int? = nil) throws -> PublicKey {
+    public static func verify(chain: [[UInt8]], at unixTime: Int? = nil) throws -> PublicKey {
         guard chain.count == 1 else { throw TLSCertificateError.chainLength(chain.count) }
         ERR_clear_error()
         defer { ERR_clear_error() }
@@ -132,7 +148,7 @@ final class LibP2PCertificate: @unchecked Sendable {
     /// signature over "libp2p-tls-handshake:" ‖ the certificate's SubjectPublicKeyInfo
     /// verifies. Works on the `X509` OpenSSL already parsed in the handshake: parsing
     /// a certificate again costs most of a millisecond in OpenSSL 3.0.
-    static func verify(certificate x509: OpaquePointer, chainLength: Int, at unixTime: Int? = nil) throws -> PublicKey {
+    public static func verify(certificate x509: OpaquePointer, chainLength: Int, at unixTime: Int? = nil) throws -> PublicKey {
         guard chainLength == 1 else { throw TLSCertificateError.chainLength(chainLength) }
         ERR_clear_error()
         defer { ERR_clear_error() }
@@ -183,7 +199,7 @@ final class LibP2PCertificate: @unchecked Sendable {
 
     /// The DER value of the one libp2p extension; refuses unknown critical extensions.
     private static func libp2pExtensionValue(_ x509: OpaquePointer) throws -> [UInt8] {
-        guard let oid = OBJ_txt2obj(extensionOID, 1) else { throw TLSError.openSSL("bad OID") }
+        guard let oid = OBJ_txt2obj(extensionOID, 1) else { throw CertificateBuildError.openSSL("bad OID") }
         defer { ASN1_OBJECT_free(oid) }
         var found: OpaquePointer?
         for index in 0..<X509_get_ext_count(x509) {

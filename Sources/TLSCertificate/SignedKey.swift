@@ -13,20 +13,20 @@ struct SignedKey: Equatable {
 
     func derEncoded() throws -> [UInt8] {
         defer { ERR_clear_error() }
-        guard let sequence = shim_sk_ASN1_TYPE_new_null() else { throw TLSError.openSSL("out of memory") }
+        guard let sequence = shim_sk_ASN1_TYPE_new_null() else { throw CertificateBuildError.openSSL("out of memory") }
         defer { shim_sk_ASN1_TYPE_pop_free(sequence) }
         for field in [publicKey, signature] {
-            guard let item = ASN1_TYPE_new() else { throw TLSError.openSSL("out of memory") }
+            guard let item = ASN1_TYPE_new() else { throw CertificateBuildError.openSSL("out of memory") }
             var bytes = field
             guard ASN1_TYPE_set_octetstring(item, &bytes, Int32(bytes.count)) == 1,
                 shim_sk_ASN1_TYPE_push(sequence, item) > 0
             else {
                 ASN1_TYPE_free(item)
-                throw TLSError.openSSL("building SignedKey: \(OpenSSLErrorQueue.drain())")
+                throw CertificateBuildError.openSSL("building SignedKey: \(OpenSSLErrorQueue.drain())")
             }
         }
         guard let der = OpenSSLSupport.der({ i2d_ASN1_SEQUENCE_ANY(sequence, $0) }) else {
-            throw TLSError.openSSL("encoding SignedKey: \(OpenSSLErrorQueue.drain())")
+            throw CertificateBuildError.openSSL("encoding SignedKey: \(OpenSSLErrorQueue.drain())")
         }
         return der
     }

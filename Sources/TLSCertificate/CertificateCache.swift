@@ -5,10 +5,12 @@ import NIOConcurrencyHelpers
 /// Making one costs a couple of milliseconds in OpenSSL 3.0 (its key encoder is slow),
 /// which would land on every handshake; the spec allows reuse, and go reuses its
 /// certificate for the life of the host. One entry: a host has one identity.
-final class CertificateCache: Sendable {
+public final class CertificateCache: Sendable {
     private let latest = NIOLockedValueBox<(owner: PublicKey, certificate: LibP2PCertificate)?>(nil)
 
-    func certificate(for identity: PrivateKey) throws -> LibP2PCertificate {
+    public init() {}
+
+    public func certificate(for identity: PrivateKey) throws -> LibP2PCertificate {
         let owner = identity.publicKey
         if let cached = latest.withLockedValue({ $0?.owner == owner ? $0?.certificate : nil }) { return cached }
         // Two connections racing on a cold cache each make one; the last one stays.

@@ -1,0 +1,183 @@
+internal import CNGTCP2
+import LibP2PCore
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A quic-v1 listener: one UDP socket serving every connection to it. Datagrams are
+/// routed by destination connection ID; an unknown ID on a well-formed client Initial
+/// starts a connection, an unsupported version gets a Version Negotiation packet,
+/// anything else is dropped without touching the other connections. A connection
+/// reaches `accept()` as soon as its first Initial has arrived; its owner then waits
+/// for the handshake (`QUICConnection.waitForHandshake()`), bounded by the
+/// handshake timeout, and learns there whether the peer authenticated.
+public final class QUICListener: Sendable {
+    /// New connections waiting for `accept()`; Initials beyond it are dropped.
+    static let acceptBacklog = 64
+    /// Connections still in their handshake; Initials beyond this are dropped.
+    static let maxHandshaking = 256
+    /// The length of every connection ID we issue: what short headers are parsed with.
+    static let connectionIDLength = 16
+
+    let channel: any Channel
+    let localAddress: SocketAddress
+    public let localMultiaddr: Multiaddr
+    private let credentials: QUICCredentials
+    private let limits: QUICEngine.Limits
+    private let accepted = AsyncBoundedBuffer<QUICConnection>(capacity: acceptBacklog)
+    private let routes = NIOLockedValueBox<Routes>(Routes())
+
+    struct Routes {
+        var byID: [[UInt8]: QUICConnection] = [:]
+        var handshaking = 0
+        var closed = false
+    }
+
+    private init(channel: any Channel, credentials: QUICCredentials, limits: QUICEngine.Limits) throws {
+        self.channel = channel
+        guard let local = channel.localAddress else { throw QUICError.library("the UDP socket has no local address") }
+        localAddress = local
+        localMultiaddr = try QUICAddress.multiaddr(local)
+        self.credentials = credentials
+        self.limits = limits
+    }
+
+    static func bind(
+        _ address: SocketAddress, on eventLoop: any EventLoop, credentials: QUICCredentials, limits: QUICEngine.Limits
+    ) async throws -> QUICListener {
+        let box = NIOLockedValueBox<QUICListener?>(nil)
+        let channel = try await QUICSocket.bind(to: address, on: eventLoop) { envelope in
+            box.withLockedValue { $0 }?.dispatch(envelope)
+        }
+        do {
+            let listener = try QUICListener(channel: channel, credentials: credentials, limits: limits)
+            box.withLockedValue { $0 = listener }
+            return listener
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    /// The next new connection, perhaps still in its handshake; nil once the
+    /// listener is closed.
+    public func accept() async throws -> QUICConnection? {
+        try await accepted.next()
+    }
+
+    /// Stops listening: closes the socket (and with it every connection on it).
+    public func close() async {
+        let open = routes.withLockedValue { routes -> [QUICConnection] in
+            routes.closed = true
+            var seen = Set<ObjectIdentifier>()
+            return routes.byID.values.filter { seen.insert(ObjectIdentifier($0)).inserted }
+        }
+        accepted.finish()
+        for connection in open { connection.closeNow() }
+        while let waiting = accepted.poll() { waiting.closeNow() }
+        try? await channel.close()
+    }
+
+    // MARK: Routing (on the event loop)
+
+    private func dispatch(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        let datagram = envelope.data
+        var version = ngtcp2_version_cid()
+        let status = datagram.withUnsafeReadableBytes { bytes in
+            ngtcp2_pkt_decode_version_cid(
+                &version, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, Self.connectionIDLength)
+        }
+        debugLog("listener: datagram \(datagram.readableBytes) status \(status)")
+        if status == NGTCP2_ERR_VERSION_NEGOTIATION {
+            sendVersionNegotiation(version, to: envelope.remoteAddress)
+            return
+        }
+        guard status == 0, version.dcidlen <= 20, let dcidPointer = version.dcid else { return }  // garbage: dropped
+        let dcid = Array(UnsafeBufferPointer(start: dcidPointer, count: version.dcidlen))
+        if let connection = routes.withLockedValue({ $0.byID[dcid] }) {
+            connection.receive(datagram)
+            return
+        }
+        startConnection(datagram, from: envelope.remoteAddress)
+    }
+
+    /// A new connection for a valid client Initial; anything else is dropped.
+    private func startConnection(_ datagram: ByteBuffer, from remote: SocketAddress) {
+        var header = ngtcp2_pkt_hd()
+        let valid = datagram.withUnsafeReadableBytes { bytes in
+            ngtcp2_accept(&header, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count) == 0
+        }
+        debugLog("listener: accept valid=\(valid)")
+        guard valid else { return }
+        let admitted = routes.withLockedValue { routes in
+            guard !routes.closed, routes.handshaking < Self.maxHandshaking else { return false }
+            routes.handshaking += 1
+            return true
+        }
+        guard admitted else { return }
+        let routes = self.routes
+        let registered = NIOLockedValueBox<[[UInt8]]>([])
+        let path = QUICPath(local: localAddress, remote: remote)
+        let connectionBox = NIOLockedValueBox<QUICConnection?>(nil)
+        let made: (engine: QUICEngine, sourceCID: [UInt8])
+        do {
+            made = try QUICEngine.server(
+                path: path, header: header, credentials: credentials, limits: limits, now: QUICClock.now,
+                onNewConnectionID: { id in
+                    registered.withLockedValue { $0.append(id) }
+                    if let connection = connectionBox.withLockedValue({ $0 }) {
+                        routes.withLockedValue { $0.byID[id] = connection }
+                    }
+                },
+                onRetiredConnectionID: { id in
+                    _ = routes.withLockedValue { $0.byID.removeValue(forKey: id) }
+                })
+        } catch {
+            self.routes.withLockedValue { $0.handshaking -= 1 }
+            return
+        }
+        let handshakeDone = NIOLockedValueBox(false)
+        let connection = QUICConnection(
+            engine: made.engine, channel: channel, localAddress: localAddress, remoteAddress: remote,
+            onEstablished: { _ in
+                handshakeDone.withLockedValue { $0 = true }
+                routes.withLockedValue { $0.handshaking -= 1 }
+            },
+            onEnd: {
+                let ids = registered.withLockedValue { $0 }
+                let wasHandshaking = !handshakeDone.withLockedValue { $0 }
+                routes.withLockedValue { routes in
+                    for id in ids { routes.byID.removeValue(forKey: id) }
+                    if wasHandshaking { routes.handshaking -= 1 }
+                }
+            })
+        connectionBox.withLockedValue { $0 = connection }
+        let initialIDs = [Self.bytes(header.dcid), made.sourceCID] + registered.withLockedValue { $0 }
+        registered.withLockedValue { $0 = initialIDs }
+        routes.withLockedValue { routes in
+            for id in initialIDs { routes.byID[id] = connection }
+        }
+        connection.receive(datagram)
+        // Only a connection whose first Initial ngtcp2 took goes to accept().
+        guard !connection.hasEnded else { return }
+        if accepted.offer(connection) != .accepted {
+            // The backlog is full or the listener closed: this one is dropped.
+            connection.closeNow()
+        }
+    }
+
+    private func sendVersionNegotiation(_ version: ngtcp2_version_cid, to remote: SocketAddress) {
+        guard let dcid = version.dcid, let scid = version.scid else { return }
+        var supported: [UInt32] = [shim_NGTCP2_PROTO_VER_V1()]
+        var packet = channel.allocator.buffer(capacity: 256)
+        packet.writeWithUnsafeMutableBytes(minimumWritableBytes: 256) { space in
+            // The client's source ID becomes our destination ID and vice versa.
+            max(0, Int(ngtcp2_pkt_write_version_negotiation(
+                space.bindMemory(to: UInt8.self).baseAddress, space.count, UInt8.random(in: 0...255),
+                scid, version.scidlen, dcid, version.dcidlen, &supported, supported.count)))
+        }
+        guard packet.readableBytes > 0 else { return }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: packet), promise: nil)
+    }
+
+    static func bytes(_ cid: ngtcp2_cid) -> [UInt8] { QUICEngine.bytes(of: cid) }
+}

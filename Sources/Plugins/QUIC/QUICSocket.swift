@@ -1,0 +1,77 @@
+import LibP2PCore
+import NIOCore
+import NIOPosix
+
+/// The UDP sockets of quic-v1, through NIO's datagram bootstrap: one per listener
+/// (serving all its connections) and one per dial. Each datagram goes to `deliver`
+/// on the socket's event loop.
+enum QUICSocket {
+    /// Kernel buffers big enough for a window's worth of packets in flight.
+    static let socketBufferSize = 4 << 20
+    /// The name of the handler that delivers datagrams (tests remove it to make a
+    /// peer go silent).
+    static let handlerName = "quic.datagrams"
+    /// Datagrams taken per receive system call (recvmmsg).
+    static let vectorReadCount = 32
+
+    static func bind(
+        to address: SocketAddress, on eventLoop: any EventLoop,
+        deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void
+    ) async throws -> any Channel {
+        try await bootstrap(on: eventLoop, deliver: deliver, onError: nil).bind(to: address).get()
+    }
+
+    /// A socket connected to `remote`: the kernel then reports an ICMP port
+    /// unreachable as an error (`onError`), so a dial to a closed port fails at once
+    /// instead of waiting out the handshake timeout.
+    static func connect(
+        to remote: SocketAddress, on eventLoop: any EventLoop,
+        deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void,
+        onError: @escaping @Sendable (any Error) -> Void
+    ) async throws -> any Channel {
+        try await bootstrap(on: eventLoop, deliver: deliver, onError: onError).connect(to: remote).get()
+    }
+
+    private static func bootstrap(
+        on eventLoop: any EventLoop, deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void,
+        onError: (@Sendable (any Error) -> Void)?
+    ) -> DatagramBootstrap {
+        DatagramBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: socketBufferSize)
+            .channelOption(.socketOption(.so_sndbuf), value: socketBufferSize)
+            // A vector read splits one buffer evenly between its messages: 2 KiB each
+            // holds any datagram QUIC sends (ngtcp2 stays under 1452 bytes).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * 2048))
+            .channelOption(.datagramVectorReadMessageCount, value: vectorReadCount)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        DatagramHandler(deliver: deliver, onError: onError), name: handlerName)
+                }
+            }
+    }
+}
+
+/// Hands each datagram to the socket's owner; drops nothing itself.
+final class DatagramHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    let deliver: @Sendable (AddressedEnvelope<ByteBuffer>) -> Void
+    let onError: (@Sendable (any Error) -> Void)?
+
+    init(deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void, onError: (@Sendable (any Error) -> Void)?) {
+        self.deliver = deliver
+        self.onError = onError
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        deliver(unwrapInboundIn(data))
+    }
+
+    /// A listener's socket ignores errors (one peer's ICMP error must not disturb the
+    /// others; QUIC's timers decide when a peer is gone). A dial's socket reports them.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        onError?(error)
+    }
+}
