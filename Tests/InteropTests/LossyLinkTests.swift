@@ -14,6 +14,7 @@ struct LossyLinkTests {
     @Test("5 % loss each way (and 40 ms delay where netem exists): the test passes", arguments: [
         Combination(transport: "tcp", security: "noise", muxer: "yamux"),
         Combination(transport: "tcp", security: "tls", muxer: "mplex"),
+        Combination(standalone: "quic-v1"),
     ])
     func lossy(_ combination: Combination) async throws {
         let namespaces = try await NetworkNamespaces.create()

@@ -41,8 +41,8 @@ struct PerfInteropTests {
         #expect(keys == ["upload:", "download:", "latency:"], "stdout:\n\(outcome.dialerStdout)")
     }
 
-    @Test("test-plans' perf binary: server with the fixed identity, client with JSON lines")
-    func testPlansForm() async throws {
+    @Test("test-plans' perf binary: server with the fixed identity, client with JSON lines", arguments: ["tcp", "quic-v1"])
+    func testPlansForm(transport: String) async throws {
         let port = try FreePort.find()
         let server = try ChildProcessHandle.start(
             Peers.swiftCommand + ["perf", "--run-server", "--server-address", "127.0.0.1:\(port)"])
@@ -53,7 +53,7 @@ struct PerfInteropTests {
             let run = try await ProcessRun.run(
                 Peers.swiftCommand,
                 arguments: [
-                    "perf", "--server-address", "127.0.0.1:\(port)", "--transport", "tcp", "--upload-bytes", "1000000",
+                    "perf", "--server-address", "127.0.0.1:\(port)", "--transport", transport, "--upload-bytes", "1000000",
                     "--download-bytes", "2000000",
                 ], timeout: .seconds(30))
             output = run

@@ -69,6 +69,8 @@ struct PerfAppTests {
     func serverAddress() throws {
         #expect(try PerfTestPlans.tcpAddress("10.0.0.1:4001").description == "/ip4/10.0.0.1/tcp/4001")
         #expect(try PerfTestPlans.tcpAddress("[::1]:4001").description == "/ip6/::1/tcp/4001")
+        #expect(try PerfTestPlans.address("10.0.0.1:4001", transport: "quic-v1").description == "/ip4/10.0.0.1/udp/4001/quic-v1")
+        #expect(throws: ConfigError.self) { try PerfTestPlans.address("10.0.0.1:4001", transport: "webrtc") }
         #expect(throws: ConfigError.self) { try PerfTestPlans.tcpAddress("10.0.0.1") }
         #expect(throws: ConfigError.self) { try PerfTestPlans.tcpAddress("10.0.0.1:99999") }
     }

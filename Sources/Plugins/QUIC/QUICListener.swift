@@ -143,6 +143,9 @@ public final class QUICListener: Sendable {
                 routes.withLockedValue { $0.handshaking -= 1 }
             },
             onEnd: {
+                // The engine's connection-ID callbacks hold this box, and the box the
+                // connection (which holds the engine): let go, or every connection leaks.
+                connectionBox.withLockedValue { $0 = nil }
                 let ids = registered.withLockedValue { $0 }
                 let wasHandshaking = !handshakeDone.withLockedValue { $0 }
                 routes.withLockedValue { routes in
