@@ -71,6 +71,9 @@ struct PerfAppTests {
         #expect(try PerfTestPlans.tcpAddress("[::1]:4001").description == "/ip6/::1/tcp/4001")
         #expect(throws: ConfigError.self) { try PerfTestPlans.tcpAddress("10.0.0.1") }
         #expect(throws: ConfigError.self) { try PerfTestPlans.tcpAddress("10.0.0.1:99999") }
+        #expect(try PerfTestPlans.address("10.0.0.1:4001", transport: "quic-v1").description == "/ip4/10.0.0.1/udp/4001/quic-v1")
+        #expect(try PerfTestPlans.address("[::1]:4001", transport: "quic-v1").description == "/ip6/::1/udp/4001/quic-v1")
+        #expect(throws: ConfigError.self) { try PerfTestPlans.address("10.0.0.1:4001", transport: "webrtc") }
     }
 
     @Test("test-plans' result lines are go's JSON")

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
@@ -76,7 +73,6 @@ public final class QUICConnection: MuxedConnection, Sendable {
                 return (result, s.wakes())
             }
         }
-        debugLog("perform: \(packets.map(\.readableBytes)) end=\(endNow) est=\(established) term=\(String(describing: state.withLock { $0.engine.terminated }))")
         send(packets)
         wakes.resume()
         if established { onEstablished?(self) }
@@ -199,8 +195,4 @@ public final class QUICConnection: MuxedConnection, Sendable {
     func abort(_ error: any Error) {
         perform { $0.engine.abort(error) }
     }
-}
-
-func debugLog(_ s: @autoclosure () -> String) {
-    if getenv("QUIC_DEBUG") != nil { print(s()) }
 }

@@ -86,7 +86,6 @@ public final class QUICListener: Sendable {
             ngtcp2_pkt_decode_version_cid(
                 &version, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, Self.connectionIDLength)
         }
-        debugLog("listener: datagram \(datagram.readableBytes) status \(status)")
         if status == NGTCP2_ERR_VERSION_NEGOTIATION {
             sendVersionNegotiation(version, to: envelope.remoteAddress)
             return
@@ -106,7 +105,6 @@ public final class QUICListener: Sendable {
         let valid = datagram.withUnsafeReadableBytes { bytes in
             ngtcp2_accept(&header, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count) == 0
         }
-        debugLog("listener: accept valid=\(valid)")
         guard valid else { return }
         let admitted = routes.withLockedValue { routes in
             guard !routes.closed, routes.handshaking < Self.maxHandshaking else { return false }

@@ -39,6 +39,8 @@ final class QUICStream: MuxedStream {
                 if let terminated = s.engine.terminated { throw terminated ?? QUICError.connectionClosed }
                 return .park
             }
+            // Our own reset() while this read waited: the engine may have forgotten the stream.
+            if wasReset.withLock({ $0 }) { throw StreamError.closed }
             switch outcome {
             case .some(.data(let buffer)):
                 connection.perform { s in
@@ -76,6 +78,7 @@ final class QUICStream: MuxedStream {
                 try s.engine.append(piece, to: id)
                 return .ready(true)
             }
+            if wasReset.withLock({ $0 }) { throw StreamError.closed }
             if done != nil { break }
         }
         connection.perform { _ in }
