@@ -23,7 +23,7 @@ struct PerfCommand: AsyncParsableCommand {
     var runServer = false
     @Option(name: .customLong("server-address"), help: "test-plans: host:port to listen on (server) or dial (client).")
     var serverAddress: String?
-    @Option(name: .customLong("transport"), help: "test-plans client: the transport (tcp).")
+    @Option(name: .customLong("transport"), help: "test-plans client: the transport (tcp or quic-v1).")
     var transport = "tcp"
     @Option(name: .customLong("upload-bytes"), help: "test-plans client: bytes to upload.")
     var uploadBytes: UInt64 = 0
