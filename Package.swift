@@ -135,7 +135,7 @@ let package = Package(
         .target(
             name: "LibP2PQUIC",
             dependencies: plugin + [
-                "CNGTCP2", "CGnuTLS", "LibP2PTLSCertificate",
+                "CNGTCP2", "CGnuTLS", "LibP2PTLSCertificate", "LibP2PSockets",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],

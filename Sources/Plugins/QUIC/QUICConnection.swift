@@ -100,9 +100,12 @@ public final class QUICConnection: MuxedConnection, Sendable {
         }
     }
 
-    /// A datagram from the peer (on the event loop).
-    func receive(_ datagram: ByteBuffer) {
-        perform { $0.engine.receive(datagram, now: QUICClock.now) }
+    /// Datagrams from the peer (on the event loop), answered together.
+    func receive(_ datagrams: [ByteBuffer]) {
+        perform { s in
+            let now = QUICClock.now
+            for datagram in datagrams { s.engine.receive(datagram, now: now) }
+        }
     }
 
     private func send(_ packets: [ByteBuffer]) {

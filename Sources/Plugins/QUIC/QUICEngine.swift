@@ -254,6 +254,7 @@ final class QUICEngine {
             packets += 1
         }
         ngtcp2_conn_update_pkt_tx_time(conn, now)
+        creditSinceWrite = 0
         return packets == limit
     }
 
@@ -455,7 +456,15 @@ final class QUICEngine {
         guard terminated == nil, count > 0 else { return }
         _ = ngtcp2_conn_extend_max_stream_offset(conn, id, UInt64(count))
         ngtcp2_conn_extend_max_offset(conn, UInt64(count))
+        creditSinceWrite += count
     }
+
+    /// Window given back since packets were last written. The updates ride on the
+    /// next packet anyway; a reader forces one out only past this much, far below
+    /// any window, so a sender is never left waiting for it.
+    private(set) var creditSinceWrite = 0
+    static let creditFlushThreshold = 128 * 1024
+    var windowUpdateDue: Bool { creditSinceWrite >= Self.creditFlushThreshold }
 
     /// RESET_STREAM and STOP_SENDING: both directions end abruptly.
     func reset(_ id: Int64) {

@@ -63,7 +63,7 @@ public struct QUICTransport: Sendable {
         let box = NIOLockedValueBox<QUICConnection?>(nil)
         let channel = try await QUICSocket.connect(
             to: remote, on: executor.eventLoop,
-            deliver: { envelope in box.withLockedValue { $0 }?.receive(envelope.data) },
+            deliver: { batch in box.withLockedValue { $0 }?.receive(batch.map(\.data)) },
             onError: { error in
                 box.withLockedValue { $0 }?.abort(QUICError.unreachable("\(address.removingPeerID()): \(error)"))
             })
