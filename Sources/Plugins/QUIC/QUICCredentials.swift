@@ -33,6 +33,10 @@ final class QUICCredentials: @unchecked Sendable {
         }
         self.credentials = made
         self.owner = identity.publicKey
+        // Checking our own certificate once warms OpenSSL's decoders (its first X.509
+        // parse in a process costs about a millisecond), which would otherwise land
+        // on the first handshake's verify callback.
+        _ = try? LibP2PCertificate.verify(chain: [certificateDER])
     }
 
     deinit {
