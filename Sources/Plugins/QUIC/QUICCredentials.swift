@@ -37,6 +37,7 @@ final class QUICCredentials: @unchecked Sendable {
         // parse in a process costs about a millisecond), which would otherwise land
         // on the first handshake's verify callback.
         _ = try? LibP2PCertificate.verify(chain: [certificateDER])
+        _ = try PriorityCache.shared.get()
     }
 
     deinit {
