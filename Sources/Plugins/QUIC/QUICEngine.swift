@@ -507,6 +507,9 @@ final class QUICEngine {
 
     // MARK: Callback handlers (QUICCallbacks)
 
+    /// The most one buffer of received stream data gathers.
+    static let receiveChunk = 64 * 1024
+
     func onStreamData(_ id: Int64, _ data: UnsafeBufferPointer<UInt8>, fin: Bool) {
         guard streams[id] != nil, !streams[id]!.readClosed else {
             // Nobody will read it: give the window straight back.
@@ -514,9 +517,17 @@ final class QUICEngine {
             return
         }
         if data.count > 0 {
-            var buffer = ByteBufferAllocator().buffer(capacity: data.count)
-            buffer.writeBytes(data)
-            streams[id]!.received.append(buffer)
+            // Packets' worth of data gather in one buffer (up to `receiveChunk`), so a
+            // bulk reader takes tens of KiB per read instead of one packet's.
+            if let last = streams[id]!.received.indices.last,
+                streams[id]!.received[last].readableBytes + data.count <= Self.receiveChunk
+            {
+                streams[id]!.received[last].writeBytes(data)
+            } else {
+                var buffer = ByteBufferAllocator().buffer(capacity: max(data.count, 16 * 1024))
+                buffer.writeBytes(data)
+                streams[id]!.received.append(buffer)
+            }
         }
         if fin { streams[id]!.finReceived = true }
         events.readable.insert(id)
