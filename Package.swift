@@ -229,7 +229,7 @@ let package = Package(
             name: "QUICTests",
             dependencies: [
                 "LibP2PQUIC", "LibP2PTLSCertificate", "LibP2PConformance", "LibP2PCore", "LibP2PRegistry",
-                "CNGTCP2", "CGnuTLS",
+                "CNGTCP2", "CGnuTLS", "TLSTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
