@@ -135,7 +135,7 @@ let package = Package(
         .target(
             name: "LibP2PQUIC",
             dependencies: plugin + [
-                "CNGTCP2", "CGnuTLS", "LibP2PTLSCertificate",
+                "CNGTCP2", "CGnuTLS", "LibP2PTLSCertificate", "LibP2PSockets",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -229,7 +229,7 @@ let package = Package(
             name: "QUICTests",
             dependencies: [
                 "LibP2PQUIC", "LibP2PTLSCertificate", "LibP2PConformance", "LibP2PCore", "LibP2PRegistry",
-                "CNGTCP2", "CGnuTLS",
+                "CNGTCP2", "CGnuTLS", "TLSTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),

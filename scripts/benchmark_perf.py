@@ -59,6 +59,12 @@ def run_pair(cmd, env, key, params, timeout):
     return found, None
 
 
+def split_combo(combo):
+    """`transport/security/muxer`, or a standalone transport alone (`quic-v1`)."""
+    parts = combo.split("/")
+    return (parts[0], "", "") if len(parts) == 1 else tuple(parts)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bytes", type=int, default=256, help="MiB per Swift upload and download")
@@ -88,10 +94,14 @@ def main():
     results = []
     try:
         for i, (pair, combo, cmd, mib) in enumerate(rows):
-            transport, security, muxer = combo.split("/")
+            transport, security, muxer = split_combo(combo)
             env = dict(os.environ, TRANSPORT=transport, SECURE_CHANNEL=security, MUXER=muxer,
                        REDIS_ADDR="127.0.0.1:%d" % port, TEST_TIMEOUT_SECS=str(int(args.timeout)))
             env.pop("DEBUG", None)
+            if not security:
+                # A standalone transport (quic-v1): the harnesses set no security or muxer.
+                env.pop("SECURE_CHANNEL", None)
+                env.pop("MUXER", None)
             size = str(mib << 20)
             params = dict(UPLOAD_BYTES=size, DOWNLOAD_BYTES=size, UPLOAD_ITERATIONS=str(args.iterations),
                           DOWNLOAD_ITERATIONS=str(args.iterations), LATENCY_ITERATIONS="100")
@@ -112,7 +122,7 @@ def main():
         f.write("name,dialer,listener,transport,security,muxer,upload_gbps,download_gbps,latency_ms,latency_samples_ms\n")
         for pair, combo, _, found in results:
             impl = pair.split()[0]
-            t, s, m = combo.split("/")
+            t, s, m = split_combo(combo)
             f.write('"%s (%s)",%s,%s,%s,%s,%s,%.2f,%.2f,%.3f,%s\n' % (
                 pair, combo, impl, impl, t, s, m, statistics.median(found["upload"]),
                 statistics.median(found["download"]), statistics.median(found["latency"]),

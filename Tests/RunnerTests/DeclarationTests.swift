@@ -42,7 +42,7 @@ struct DeclarationTests {
             try committed("interop/test-plans/perf/versionsInput.json") == versions,
             "regenerate: libp2p-interop plugins --format perf-versions-input > interop/test-plans/perf/versionsInput.json")
         let object = try JSONSerialization.jsonObject(with: Data(versions.utf8)) as? [String: Any]
-        #expect(object?["transportStacks"] as? [String] == ["tcp"])
+        #expect(object?["transportStacks"] as? [String] == ["tcp", "quic-v1"])
     }
 
     @Test("the Dockerfile's perf stage runs the perf app; the transport image stays the default (last) stage")

@@ -73,6 +73,9 @@ struct PerfAppTests {
         #expect(throws: ConfigError.self) { try PerfTestPlans.address("10.0.0.1:4001", transport: "webrtc") }
         #expect(throws: ConfigError.self) { try PerfTestPlans.tcpAddress("10.0.0.1") }
         #expect(throws: ConfigError.self) { try PerfTestPlans.tcpAddress("10.0.0.1:99999") }
+        #expect(try PerfTestPlans.address("10.0.0.1:4001", transport: "quic-v1").description == "/ip4/10.0.0.1/udp/4001/quic-v1")
+        #expect(try PerfTestPlans.address("[::1]:4001", transport: "quic-v1").description == "/ip6/::1/udp/4001/quic-v1")
+        #expect(throws: ConfigError.self) { try PerfTestPlans.address("10.0.0.1:4001", transport: "webrtc") }
     }
 
     @Test("test-plans' result lines are go's JSON")
@@ -121,6 +124,8 @@ struct PerfAppTests {
         let results = try #require(PerfResults(parsing: text))
         #expect(results.upload.samples.count == 2 && results.download.samples.count == 3)
         #expect(results.latency.samples.count == 4)
-        #expect(results.upload.samples.allSatisfy { $0 > 0 } && results.latency.samples.allSatisfy { $0 > 0 })
+        // Gbit/s are printed with two decimals (the harness's format), so 300 kB moved
+        // slowly on a loaded machine may read 0.00; a latency never reads 0.000.
+        #expect(results.upload.samples.allSatisfy { $0 >= 0 } && results.latency.samples.allSatisfy { $0 > 0 })
     }
 }

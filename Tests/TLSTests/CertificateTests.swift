@@ -90,6 +90,21 @@ import Testing
         #expect(LibP2PCertificate.subjectPublicKeyInfo(of: x509) != subjectPublicKeyInfo(other))
     }
 
+    @Test("the PKCS#8 DER of the certificate key is the key in the certificate (what GnuTLS gets for quic-v1)")
+    func privateKeyDER() throws {
+        let certificate = try LibP2PCertificate.make(identity: PrivateKey.generateEd25519())
+        let der = try certificate.privateKeyDER()
+        let key: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            return d2i_AutoPrivateKey(nil, &cursor, buffer.count)
+        }
+        let parsed = try #require(key)
+        defer { EVP_PKEY_free(parsed) }
+        #expect(EVP_PKEY_eq(parsed, X509_get0_pubkey(certificate.certificate)) == 1)
+        // PKCS#8: a SEQUENCE whose first element is version 0.
+        #expect(Array(der.prefix(1)) == [0x30] && der.count > 100)
+    }
+
     // MARK: Refusals
 
     struct Refusal: Sendable, CustomTestStringConvertible {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
@@ -76,7 +73,6 @@ public final class QUICConnection: MuxedConnection, Sendable {
                 return (result, s.wakes())
             }
         }
-        debugLog("perform: \(packets.map(\.readableBytes)) end=\(endNow) est=\(established) term=\(String(describing: state.withLock { $0.engine.terminated }))")
         send(packets)
         wakes.resume()
         if established { onEstablished?(self) }
@@ -104,9 +100,12 @@ public final class QUICConnection: MuxedConnection, Sendable {
         }
     }
 
-    /// A datagram from the peer (on the event loop).
-    func receive(_ datagram: ByteBuffer) {
-        perform { $0.engine.receive(datagram, now: QUICClock.now) }
+    /// Datagrams from the peer (on the event loop), answered together.
+    func receive(_ datagrams: [ByteBuffer]) {
+        perform { s in
+            let now = QUICClock.now
+            for datagram in datagrams { s.engine.receive(datagram, now: now) }
+        }
     }
 
     private func send(_ packets: [ByteBuffer]) {
@@ -199,8 +198,4 @@ public final class QUICConnection: MuxedConnection, Sendable {
     func abort(_ error: any Error) {
         perform { $0.engine.abort(error) }
     }
-}
-
-func debugLog(_ s: @autoclosure () -> String) {
-    if getenv("QUIC_DEBUG") != nil { print(s()) }
 }

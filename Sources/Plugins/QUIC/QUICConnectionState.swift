@@ -38,23 +38,24 @@ struct QUICConnectionState: @unchecked Sendable {
             wakes.append(ended.wakeAll(returning: nil))
             return wakes
         }
-        for id in events.readable { if readers[id] != nil { wakes.append(readers[id]!.wakeAll(returning: nil)) } }
-        for id in events.writable { if writers[id] != nil { wakes.append(writers[id]!.wakeAll(returning: nil)) } }
+        for id in events.readable where readers[id] != nil {
+            wakes.append(readers[id]!.wakeAll(returning: nil))
+            if engine.streams[id] == nil { readers[id] = nil }  // the stream is gone for good
+        }
+        for id in events.writable where writers[id] != nil {
+            wakes.append(writers[id]!.wakeAll(returning: nil))
+            if engine.streams[id] == nil { writers[id] = nil }
+        }
         if events.incoming { wakes.append(acceptors.wakeAll(returning: nil)) }
         if events.streamsOpenable { wakes.append(openers.wakeAll(returning: nil)) }
         if events.handshakeDone { wakes.append(handshake.wakeAll(returning: nil)) }
         return wakes
     }
-
-    /// Drops the waiter queues of a stream nobody waits on any more.
-    mutating func forgetQueues(of id: Int64) {
-        if readers[id]?.isEmpty == true { readers[id] = nil }
-        if writers[id]?.isEmpty == true { writers[id] = nil }
-    }
 }
 
 /// What one `read()` of a QUIC stream got.
 enum QUICStreamRead: Sendable {
-    case data(ByteBuffer)
+    /// Bytes, and whether the read must push the window update out now.
+    case data(ByteBuffer, flush: Bool)
     case end
 }

@@ -12,10 +12,18 @@ final class QUICCredentials: @unchecked Sendable {
     let credentials: OpaquePointer  // gnutls_certificate_credentials_t
     let owner: PublicKey
 
-    init(identity: PrivateKey, certificates: CertificateCache) throws {
+    convenience init(identity: PrivateKey, certificates: CertificateCache) throws {
         let certificate = try certificates.certificate(for: identity)
-        let certificateDER = certificate.der
-        let keyDER = try certificate.privateKeyDER()
+        try self.init(certificateDER: certificate.der, keyDER: try certificate.privateKeyDER(), owner: identity.publicKey)
+        // Checking our own certificate once warms OpenSSL's decoders (its first X.509
+        // parse in a process costs about a millisecond), which would otherwise land
+        // on the first handshake's verify callback.
+        _ = try? LibP2PCertificate.verify(chain: [certificate.der])
+        _ = try PriorityCache.shared.get()
+    }
+
+    /// Credentials from any certificate and key in DER (tests present bad ones).
+    init(certificateDER: [UInt8], keyDER: [UInt8], owner: PublicKey) throws {
         var made: OpaquePointer?
         guard gnutls_certificate_allocate_credentials(&made) == GNUTLS_E_SUCCESS, let made else {
             throw QUICError.library("gnutls_certificate_allocate_credentials failed")
@@ -32,7 +40,7 @@ final class QUICCredentials: @unchecked Sendable {
             throw QUICError.library("GnuTLS refused the libp2p certificate: \(GnuTLS.describe(status))")
         }
         self.credentials = made
-        self.owner = identity.publicKey
+        self.owner = owner
     }
 
     deinit {

@@ -45,8 +45,8 @@ public final class QUICListener: Sendable {
         _ address: SocketAddress, on eventLoop: any EventLoop, credentials: QUICCredentials, limits: QUICEngine.Limits
     ) async throws -> QUICListener {
         let box = NIOLockedValueBox<QUICListener?>(nil)
-        let channel = try await QUICSocket.bind(to: address, on: eventLoop) { envelope in
-            box.withLockedValue { $0 }?.dispatch(envelope)
+        let channel = try await QUICSocket.bind(to: address, on: eventLoop) { batch in
+            box.withLockedValue { $0 }?.dispatch(batch)
         }
         do {
             let listener = try QUICListener(channel: channel, credentials: credentials, limits: limits)
@@ -79,25 +79,38 @@ public final class QUICListener: Sendable {
 
     // MARK: Routing (on the event loop)
 
-    private func dispatch(_ envelope: AddressedEnvelope<ByteBuffer>) {
+    /// Routes one read's datagrams; each connection gets its share in one call.
+    private func dispatch(_ batch: [AddressedEnvelope<ByteBuffer>]) {
+        var groups: [(connection: QUICConnection, datagrams: [ByteBuffer])] = []
+        for envelope in batch {
+            guard let connection = route(envelope) else { continue }
+            if let index = groups.firstIndex(where: { $0.connection === connection }) {
+                groups[index].datagrams.append(envelope.data)
+            } else {
+                groups.append((connection, [envelope.data]))
+            }
+        }
+        for group in groups { group.connection.receive(group.datagrams) }
+    }
+
+    /// The connection a datagram is for; nil when it was handled here (a new
+    /// connection, version negotiation) or dropped.
+    private func route(_ envelope: AddressedEnvelope<ByteBuffer>) -> QUICConnection? {
         let datagram = envelope.data
         var version = ngtcp2_version_cid()
         let status = datagram.withUnsafeReadableBytes { bytes in
             ngtcp2_pkt_decode_version_cid(
                 &version, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, Self.connectionIDLength)
         }
-        debugLog("listener: datagram \(datagram.readableBytes) status \(status)")
         if status == NGTCP2_ERR_VERSION_NEGOTIATION {
             sendVersionNegotiation(version, to: envelope.remoteAddress)
-            return
+            return nil
         }
-        guard status == 0, version.dcidlen <= 20, let dcidPointer = version.dcid else { return }  // garbage: dropped
+        guard status == 0, version.dcidlen <= 20, let dcidPointer = version.dcid else { return nil }  // garbage: dropped
         let dcid = Array(UnsafeBufferPointer(start: dcidPointer, count: version.dcidlen))
-        if let connection = routes.withLockedValue({ $0.byID[dcid] }) {
-            connection.receive(datagram)
-            return
-        }
+        if let connection = routes.withLockedValue({ $0.byID[dcid] }) { return connection }
         startConnection(datagram, from: envelope.remoteAddress)
+        return nil
     }
 
     /// A new connection for a valid client Initial; anything else is dropped.
@@ -106,7 +119,6 @@ public final class QUICListener: Sendable {
         let valid = datagram.withUnsafeReadableBytes { bytes in
             ngtcp2_accept(&header, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count) == 0
         }
-        debugLog("listener: accept valid=\(valid)")
         guard valid else { return }
         let admitted = routes.withLockedValue { routes in
             guard !routes.closed, routes.handshaking < Self.maxHandshaking else { return false }
@@ -159,7 +171,7 @@ public final class QUICListener: Sendable {
         routes.withLockedValue { routes in
             for id in initialIDs { routes.byID[id] = connection }
         }
-        connection.receive(datagram)
+        connection.receive([datagram])
         // Only a connection whose first Initial ngtcp2 took goes to accept().
         guard !connection.hasEnded else { return }
         if accepted.offer(connection) != .accepted {

@@ -3,8 +3,9 @@ import NIOCore
 import NIOPosix
 
 /// The UDP sockets of quic-v1, through NIO's datagram bootstrap: one per listener
-/// (serving all its connections) and one per dial. Each datagram goes to `deliver`
-/// on the socket's event loop.
+/// (serving all its connections) and one per dial. The datagrams of one read
+/// (up to `vectorReadCount`) go to `deliver` together, on the socket's event loop, so
+/// that a connection answers a burst with one round of packets rather than one each.
 enum QUICSocket {
     /// Kernel buffers big enough for a window's worth of packets in flight.
     static let socketBufferSize = 4 << 20
@@ -16,7 +17,7 @@ enum QUICSocket {
 
     static func bind(
         to address: SocketAddress, on eventLoop: any EventLoop,
-        deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void
+        deliver: @escaping @Sendable ([AddressedEnvelope<ByteBuffer>]) -> Void
     ) async throws -> any Channel {
         try await bootstrap(on: eventLoop, deliver: deliver, onError: nil).bind(to: address).get()
     }
@@ -26,14 +27,14 @@ enum QUICSocket {
     /// instead of waiting out the handshake timeout.
     static func connect(
         to remote: SocketAddress, on eventLoop: any EventLoop,
-        deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void,
+        deliver: @escaping @Sendable ([AddressedEnvelope<ByteBuffer>]) -> Void,
         onError: @escaping @Sendable (any Error) -> Void
     ) async throws -> any Channel {
         try await bootstrap(on: eventLoop, deliver: deliver, onError: onError).connect(to: remote).get()
     }
 
     private static func bootstrap(
-        on eventLoop: any EventLoop, deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void,
+        on eventLoop: any EventLoop, deliver: @escaping @Sendable ([AddressedEnvelope<ByteBuffer>]) -> Void,
         onError: (@Sendable (any Error) -> Void)?
     ) -> DatagramBootstrap {
         DatagramBootstrap(group: eventLoop)
@@ -53,20 +54,28 @@ enum QUICSocket {
     }
 }
 
-/// Hands each datagram to the socket's owner; drops nothing itself.
-final class DatagramHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+/// Hands the datagrams of each read to the socket's owner; drops nothing itself.
+final class DatagramHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
-    let deliver: @Sendable (AddressedEnvelope<ByteBuffer>) -> Void
+    let deliver: @Sendable ([AddressedEnvelope<ByteBuffer>]) -> Void
     let onError: (@Sendable (any Error) -> Void)?
+    private var pending: [AddressedEnvelope<ByteBuffer>] = []
 
-    init(deliver: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void, onError: (@Sendable (any Error) -> Void)?) {
+    init(deliver: @escaping @Sendable ([AddressedEnvelope<ByteBuffer>]) -> Void, onError: (@Sendable (any Error) -> Void)?) {
         self.deliver = deliver
         self.onError = onError
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        deliver(unwrapInboundIn(data))
+        pending.append(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        deliver(batch)
     }
 
     /// A listener's socket ignores errors (one peer's ICMP error must not disturb the

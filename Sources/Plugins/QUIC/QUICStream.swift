@@ -34,17 +34,22 @@ final class QUICStream: MuxedStream {
                 if let code = stream.resetByPeer, stream.received.isEmpty || code != 0 || !stream.finReceived {
                     throw QUICError.streamReset(code: code)
                 }
-                if !stream.received.isEmpty { return .ready(.data(s.engine.streams[id]!.received.removeFirst())) }
+                if !stream.received.isEmpty {
+                    // Taken and credited in one go; packets go out only when a window
+                    // update is due (one perform per read halved bulk throughput).
+                    let chunk = s.engine.streams[id]!.received.removeFirst()
+                    s.engine.consumed(chunk.readableBytes, on: id)
+                    return .ready(.data(chunk, flush: s.engine.windowUpdateDue))
+                }
                 if stream.finReceived || stream.readClosed { return .ready(.end) }
                 if let terminated = s.engine.terminated { throw terminated ?? QUICError.connectionClosed }
                 return .park
             }
+            // Our own reset() while this read waited: the engine may have forgotten the stream.
+            if wasReset.withLock({ $0 }) { throw StreamError.closed }
             switch outcome {
-            case .some(.data(let buffer)):
-                connection.perform { s in
-                    s.engine.consumed(buffer.readableBytes, on: id)
-                    s.forgetQueues(of: id)
-                }
+            case .some(.data(let buffer, let flush)):
+                if flush { connection.perform { _ in } }
                 return buffer
             case .some(.end):
                 return nil
@@ -76,6 +81,7 @@ final class QUICStream: MuxedStream {
                 try s.engine.append(piece, to: id)
                 return .ready(true)
             }
+            if wasReset.withLock({ $0 }) { throw StreamError.closed }
             if done != nil { break }
         }
         connection.perform { _ in }

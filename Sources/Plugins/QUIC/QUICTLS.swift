@@ -36,7 +36,7 @@ enum QUICTLS {
                 throw QUICError.library("\(step): \(GnuTLS.describe(status))")
             }
         }
-        try check(gnutls_priority_set_direct(session, priorities, nil), "TLS priorities")
+        try check(gnutls_priority_set(session, try PriorityCache.shared.get().priority), "TLS priorities")
         let configured =
             server
             ? ngtcp2_crypto_gnutls_configure_server_session(session)
@@ -73,6 +73,21 @@ enum QUICTLS {
             guard let data = datum.data else { return [] }
             return Array(UnsafeBufferPointer(start: data, count: Int(datum.size)))
         }
+    }
+}
+
+/// The priority string parsed once per process (GnuTLS shares a priority cache
+/// between sessions; parsing it per session cost every handshake).
+final class PriorityCache: @unchecked Sendable {
+    let priority: OpaquePointer  // gnutls_priority_t
+
+    static let shared = Result { () throws(QUICError) -> PriorityCache in try PriorityCache() }
+
+    private init() throws(QUICError) {
+        var made: OpaquePointer?
+        let status = gnutls_priority_init(&made, QUICTLS.priorities, nil)
+        guard status >= 0, let made else { throw QUICError.library("TLS priorities: \(GnuTLS.describe(status))") }
+        priority = made
     }
 }
 

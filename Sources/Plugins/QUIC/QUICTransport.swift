@@ -56,14 +56,19 @@ public struct QUICTransport: Sendable {
     /// authenticated (by exactly the peer of `/p2p/<id>`, when the address names one)
     /// and ready for streams.
     public func dial(_ address: Multiaddr, identity: PrivateKey) async throws -> QUICConnection {
+        guard QUICAddress(address) != nil else { throw QUICError.unsupportedAddress(address.description) }
+        return try await dial(address, credentials: try credentials.credentials(for: identity))
+    }
+
+    /// Dials presenting `credentials` (tests present certificates of their own).
+    func dial(_ address: Multiaddr, credentials: QUICCredentials) async throws -> QUICConnection {
         guard let target = QUICAddress(address) else { throw QUICError.unsupportedAddress(address.description) }
         let peer = target.peer
         let remote = try target.socketAddress()
-        let credentials = try self.credentials.credentials(for: identity)
         let box = NIOLockedValueBox<QUICConnection?>(nil)
         let channel = try await QUICSocket.connect(
             to: remote, on: executor.eventLoop,
-            deliver: { envelope in box.withLockedValue { $0 }?.receive(envelope.data) },
+            deliver: { batch in box.withLockedValue { $0 }?.receive(batch.map(\.data)) },
             onError: { error in
                 box.withLockedValue { $0 }?.abort(QUICError.unreachable("\(address.removingPeerID()): \(error)"))
             })
@@ -94,11 +99,15 @@ public struct QUICTransport: Sendable {
     /// Listens on `address` (`/ip4|ip6/<ip>/udp/<port>/quic-v1`; port 0 picks a free
     /// port, which `localMultiaddr` reports).
     public func listen(_ address: Multiaddr, identity: PrivateKey) async throws -> QUICListener {
+        try await listen(address, credentials: try credentials.credentials(for: identity))
+    }
+
+    /// Listens presenting `credentials` (tests present certificates of their own).
+    func listen(_ address: Multiaddr, credentials: QUICCredentials) async throws -> QUICListener {
         guard let target = QUICAddress(address, allowPeerID: false) else {
             throw QUICError.unsupportedAddress(address.description)
         }
         return try await QUICListener.bind(
-            try target.socketAddress(), on: executor.eventLoop,
-            credentials: try credentials.credentials(for: identity), limits: limits)
+            try target.socketAddress(), on: executor.eventLoop, credentials: credentials, limits: limits)
     }
 }

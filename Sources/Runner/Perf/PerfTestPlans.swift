@@ -23,16 +23,16 @@ public enum PerfTestPlans {
     public static let security = "noise"
     public static let muxer = "yamux"
 
-    /// The transport stacks test-plans' perf runner asks for (`--transport`), each
-    /// served on the same port number by the server.
-    public static let transports = ["tcp", "quic-v1"]
+    /// The transports test-plans' perf runner dials (`--transport`); the server
+    /// listens on each that this build has, on the same port (as go's does).
+    public static let transportStacks = ["tcp", "quic-v1"]
 
     /// `host:port` (`[v6]:port` for IPv6) as a TCP multiaddr.
     public static func tcpAddress(_ hostPort: String) throws -> Multiaddr {
         try address(hostPort, transport: "tcp")
     }
 
-    /// `host:port` as `transport`'s multiaddr: `/ip4/<host>/tcp/<port>` or
+    /// `host:port` as the multiaddr of `transport`: `/ip4/<host>/tcp/<port>` or
     /// `/ip4/<host>/udp/<port>/quic-v1`.
     public static func address(_ hostPort: String, transport: String) throws -> Multiaddr {
         guard let colon = hostPort.lastIndex(of: ":"), let port = UInt16(hostPort[hostPort.index(after: colon)...]) else {
@@ -41,40 +41,37 @@ public enum PerfTestPlans {
         var host = String(hostPort[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let proto = host.contains(":") ? "ip6" : "ip4"
-        let tail: String
-        switch transport {
-        case "tcp": tail = "tcp/\(port)"
-        case "quic-v1": tail = "udp/\(port)/quic-v1"
-        default: throw ConfigError(problems: ["--transport must be one of \(transports.joined(separator: ", ")), got '\(transport)'"])
-        }
         do {
-            return try Multiaddr("/\(proto)/\(host)/\(tail)")
+            switch transport {
+            case "tcp": return try Multiaddr("/\(proto)/\(host)/tcp/\(port)")
+            case "quic-v1": return try Multiaddr("/\(proto)/\(host)/udp/\(port)/quic-v1")
+            default: throw ConfigError(problems: ["--transport must be one of \(transportStacks), got '\(transport)'"])
+            }
+        } catch let error as ConfigError {
+            throw error
         } catch {
             throw ConfigError(problems: ["--server-address has an unusable host '\(host)': \(error)"])
         }
     }
 
-    /// Serves `/perf/1.0.0` on `address` until cancelled, over every perf
-    /// transport this build has (tcp, and quic-v1 on the same port number, as go's
-    /// server does); `emit` hears each dialable address (go prints them on stdout).
+    /// Serves `/perf/1.0.0` on `address` (over tcp and, on the same port, quic-v1)
+    /// until cancelled; `emit` hears each dialable address (go prints them on stdout).
     public static func serve(
         on address: String, registry: Registry, logger: Logger, emit: @Sendable (String) -> Void
     ) async throws {
-        let host = try makeHost(registry: registry, identity: try serverIdentity(), logger: logger)
-        host.enablePerf()
         var listeners: [HostListener] = []
-        do {
-            for transport in host.transports {
-                listeners.append(try await host.listen(on: try Self.address(address, transport: transport.name)))
+        for transport in transportStacks where registry.transports.contains(where: { $0.name == transport }) {
+            let host = try makeHost(registry: registry, transport: transport, identity: try serverIdentity(), logger: logger)
+            host.enablePerf()
+            do {
+                listeners.append(try await host.listen(on: try self.address(address, transport: transport)))
+            } catch let error as HostError {
+                for listener in listeners { await listener.close() }
+                throw InteropFailure(error)
             }
-        } catch let error as HostError {
-            for listener in listeners { await listener.close() }
-            throw InteropFailure(error)
+            for bound in listeners.last!.addresses { emit("\(bound.appending(.p2p(host.peerID)))") }
         }
-        for listener in listeners {
-            for address in listener.addresses { emit("\(address.appending(.p2p(host.peerID)))") }
-        }
-        await withDiscardingTaskGroup { group in
+        await withTaskGroup(of: Void.self) { group in
             for listener in listeners { group.addTask { await listener.run() } }
         }
     }
@@ -85,8 +82,9 @@ public enum PerfTestPlans {
         server address: String, transport: String, uploadBytes: UInt64, downloadBytes: UInt64,
         registry: Registry, logger: Logger, emit: @escaping @Sendable (String) -> Void
     ) async throws {
-        let target = try Self.address(address, transport: transport).appending(.p2p(try serverIdentity().peerID))
-        let host = try makeHost(registry: registry, identity: PrivateKey.generateEd25519(), logger: logger)
+        let target = try self.address(address, transport: transport).appending(.p2p(try serverIdentity().peerID))
+        let host = try makeHost(
+            registry: registry, transport: transport, identity: PrivateKey.generateEd25519(), logger: logger)
         let clock = ContinuousClock()
         let start = clock.now
         do {
@@ -113,13 +111,12 @@ public enum PerfTestPlans {
         "{\"type\":\"\(type)\",\"timeSeconds\":\(seconds.milliseconds / 1000),\"uploadBytes\":\(upload),\"downloadBytes\":\(download)}"
     }
 
-    /// A host on every perf transport the registry has (quic-v1 uses only the
-    /// identity; tcp upgrades with noise and yamux).
-    static func makeHost(registry: Registry, identity: PrivateKey, logger: Logger) throws -> LibP2PHost.Host {
+    /// A host on `transport`; a byte-stream one upgrades with noise and yamux, a
+    /// standalone one (quic-v1) ignores them.
+    static func makeHost(registry: Registry, transport: String, identity: PrivateKey, logger: Logger) throws -> LibP2PHost.Host {
         do {
             let upgrader = try registry.upgrader(security: security, muxer: muxer, identity: identity)
-            let transports = registry.transports.filter { Self.transports.contains($0.name) }
-            return try Host(transports: transports, upgrader: upgrader, logger: logger)
+            return try Host(transport: try registry.transport(named: transport), upgrader: upgrader, logger: logger)
         } catch {
             throw InteropFailure(.config, "\(error)")
         }
