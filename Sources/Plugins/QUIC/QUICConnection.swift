@@ -1,6 +1,7 @@
 import LibP2PCore
 import LibP2PRegistry
 import NIOCore
+import NIOPosix
 
 /// One quic-v1 connection: authenticated by its TLS 1.3 handshake and multiplexed by
 /// QUIC's own streams, so it is directly a `MuxedConnection`.
@@ -44,7 +45,7 @@ public final class QUICConnection: MuxedConnection, Sendable {
     /// re-arm the timer, wake waiters, and act on the end of the connection.
     @discardableResult
     func perform<T>(_ body: (inout QUICConnectionState) throws -> T) rethrows -> T {
-        var packets: [ByteBuffer] = []
+        var packets: [QUICDatagram] = []
         var more = false
         var endNow = false
         var established = false
@@ -53,9 +54,9 @@ public final class QUICConnection: MuxedConnection, Sendable {
         do {
             (result, wakes) = try state.withLock { s -> (T, Resumptions) in
                 let result = try body(&s)
-                more = s.engine.writePackets(now: QUICClock.now, into: &packets)
+                more = s.engine.writePackets(now: QUICClock.now, offload: Self.offload, into: &packets)
                 if let close = s.engine.pendingClose {
-                    packets.append(close)
+                    packets.append(QUICDatagram(bytes: close, segmentSize: nil))
                     s.engine.pendingClose = nil
                 }
                 if s.engine.handshakeComplete, !s.establishedReported {
@@ -108,13 +109,19 @@ public final class QUICConnection: MuxedConnection, Sendable {
         }
     }
 
-    private func send(_ packets: [ByteBuffer]) {
+    /// Whether the kernel takes several packets per write (UDP GSO, Linux 4.18+).
+    static let offload = System.supportsUDPSegmentationOffload
+
+    private func send(_ packets: [QUICDatagram]) {
         guard !packets.isEmpty else { return }
         let channel = self.channel
         let remote = remoteAddress
         @Sendable func write() {
             for packet in packets {
-                channel.write(AddressedEnvelope(remoteAddress: remote, data: packet), promise: nil)
+                let metadata = packet.segmentSize.map {
+                    AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: $0)
+                }
+                channel.write(AddressedEnvelope(remoteAddress: remote, data: packet.bytes, metadata: metadata), promise: nil)
             }
             channel.flush()
         }

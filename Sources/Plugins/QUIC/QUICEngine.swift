@@ -213,13 +213,15 @@ final class QUICEngine {
         if status != 0 { fail(status, now: now) }
     }
 
-    /// Datagrams to send now (at most `limit`), written round-robin from the streams
-    /// with data. True when more could be written right away (the limit was hit).
-    func writePackets(now: UInt64, limit: Int = 64, into out: inout [ByteBuffer]) -> Bool {
+    /// Packets to send now (at most `limit`), written round-robin from the streams
+    /// with data, gathered for segmentation offload when `offload`. True when more
+    /// could be written right away (the limit was hit).
+    func writePackets(now: UInt64, limit: Int = 64, offload: Bool = false, into out: inout [QUICDatagram]) -> Bool {
         guard terminated == nil else { return false }
         let size = ngtcp2_conn_get_max_tx_udp_payload_size(conn)
         var packets = 0
         var vectors = [ngtcp2_vec](repeating: ngtcp2_vec(), count: 16)
+        var batcher = QUICDatagramBatcher(offload: offload)
         while packets < limit {
             var streamID: Int64 = -1
             var count = 0
@@ -250,7 +252,7 @@ final class QUICEngine {
                 }
             }
             if written == 0 { break }
-            out.append(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[..<written])))
+            batcher.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[..<written]), to: &out)
             packets += 1
         }
         // No pacing until the handshake is done: before any RTT sample ngtcp2 paces
