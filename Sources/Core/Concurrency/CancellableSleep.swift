@@ -8,8 +8,8 @@ import Dispatch
 /// deadline that nearly always loses the race (`withDeadline` around a handshake, an
 /// idle watchdog) thus kept ~700 bytes per call alive for its whole limit: at ~600
 /// connections/s, each with a few 5–10 s bounds, that was the soak's 15 MB of
-/// listener RSS growth. Here the timer is a Dispatch timer source, cancelled (and
-/// released) as soon as the sleep ends either way.
+/// listener RSS growth. Here the timer is a Dispatch timer source, cancelled as soon
+/// as the sleep ends either way; Dispatch releases it on its own thread moments later.
 public func cancellableSleep(for limit: Duration) async throws {
     let timer = LockedState(SleepTimerState())
     let source = DispatchSource.makeTimerSource(queue: .global())
