@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Load and soak against one tcp listener (issue 9's goals), printing the figures:
+# Load and soak against one listener (issue 9's goals), printing the figures:
 #
 #   1. 10,000 sequential connections: 0 failures, listener RSS growth < 10 MB, and
 #      its open descriptors back to the baseline afterwards;
 #   2. 1,000 connections held open at once, all pinged: listener peak RSS <= 200 MB,
 #      descriptors back to the baseline once they close.
 #
-#   scripts/soak.sh [--security noise|tls] [--muxer yamux|mplex] [--held N] [--sequential N] [--warmup N]
+#   scripts/soak.sh [--transport tcp|quic-v1] [--security noise|tls] [--muxer yamux|mplex] [--held N] [--sequential N] [--warmup N]
+#
+# quic-v1 secures and multiplexes itself: --security and --muxer do not apply to it.
 #
 # Uses the release binary (builds it when missing) or LIBP2P_INTEROP_BIN. The
 # listener is the interop listener itself (env-var contract, a private Redis); the
@@ -15,15 +17,16 @@
 # Exits non-zero when a goal is missed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-security=noise muxer=yamux held=1000 sequential=10000 warmup=200
+transport=tcp security=noise muxer=yamux held=1000 sequential=10000 warmup=200
 while [ $# -gt 0 ]; do
     case "$1" in
+        --transport) transport="$2"; shift 2 ;;
         --security) security="$2"; shift 2 ;;
         --muxer) muxer="$2"; shift 2 ;;
         --held) held="$2"; shift 2 ;;
         --sequential) sequential="$2"; shift 2 ;;
         --warmup) warmup="$2"; shift 2 ;;
-        *) echo "usage: scripts/soak.sh [--security S] [--muxer M] [--held N] [--sequential N] [--warmup N]" >&2; exit 2 ;;
+        *) echo "usage: scripts/soak.sh [--transport T] [--security S] [--muxer M] [--held N] [--sequential N] [--warmup N]" >&2; exit 2 ;;
     esac
 done
 if [ -z "${LIBP2P_INTEROP_BIN:-}" ]; then
@@ -45,7 +48,10 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-TRANSPORT=tcp SECURE_CHANNEL="$security" MUXER="$muxer" IS_DIALER=false LISTENER_IP=127.0.0.1 \
+# A standalone transport's test names no security or muxer, as the harnesses do.
+stack=(SECURE_CHANNEL="$security" MUXER="$muxer")
+[ "$transport" = "quic-v1" ] && stack=()
+env TRANSPORT="$transport" "${stack[@]}" IS_DIALER=false LISTENER_IP=127.0.0.1 \
     REDIS_ADDR="127.0.0.1:$port" TEST_KEY=soak TEST_TIMEOUT_SECS=3600 "$bin" 2>"$work/listener.log" &
 listener_pid=$!
 address="$(redis-cli -p "$port" BLPOP soak_listener_multiaddr 30 | tail -n 1)"
@@ -54,11 +60,11 @@ address="$(redis-cli -p "$port" BLPOP soak_listener_multiaddr 30 | tail -n 1)"
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$listener_pid/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$listener_pid/status"; }
 fds() { ls "/proc/$listener_pid/fd" | wc -l; }
-load() { "$bin" load --address "$address" --security "$security" --muxer "$muxer" --transport tcp "$@"; }
+load() { "$bin" load --address "$address" --security "$security" --muxer "$muxer" --transport "$transport" "$@"; }
 # Waits (up to 15 s) for the listener's descriptors to fall back to $1.
 settle_fds() { for _ in $(seq 150); do [ "$(fds)" -le "$1" ] && break; sleep 0.1; done; fds; }
 
-echo "soak: $security/$muxer listener at $address (pid $listener_pid)"
+echo "soak: $transport listener at $address (pid $listener_pid)"
 fds_start=$(fds)
 load --connections "$warmup" --concurrency 1 >/dev/null
 fds_warm=$(settle_fds "$fds_start")

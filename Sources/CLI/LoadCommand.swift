@@ -28,7 +28,7 @@ struct LoadCommand: AsyncParsableCommand {
     var security = "noise"
     @Option(help: "yamux or mplex.")
     var muxer = "yamux"
-    @Option(help: "tcp, ws or wss (must match the address).")
+    @Option(help: "tcp, ws, wss or quic-v1 (must match the address; quic-v1 takes no --security or --muxer).")
     var transport = "tcp"
     @Flag(help: "Keep every connection open until all have pinged, so the listener holds them all at once.")
     var hold = false
@@ -53,9 +53,9 @@ struct LoadCommand: AsyncParsableCommand {
         let host: Host
         do {
             target = try Multiaddr(address)
-            let transport = try registry.transport(named: transport)
+            let (transport, upgrader) = try registry.pipeline(
+                for: Combination(transport: transport, security: security, muxer: muxer), identity: .generateEd25519())
             guard transport.canDial(target) else { throw LoadError.transportMismatch(self.transport, address) }
-            let upgrader = try registry.upgrader(security: security, muxer: muxer, identity: .generateEd25519())
             host = try Host(transport: transport, upgrader: upgrader, logger: logger)
         } catch {
             StandardStreams.write("config failed: \(error)\n", to: .standardError)

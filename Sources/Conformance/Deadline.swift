@@ -1,3 +1,5 @@
+import LibP2PCore
+
 /// Runs `body`, racing it against a sleep of `limit` in a task group. When the sleep
 /// wins, `onTimeout` runs first (it closes the pipes and sessions under test, which
 /// wakes waits that do not honour cancellation), then `body` is cancelled and the
@@ -16,7 +18,7 @@ func withDeadline<T: Sendable>(
     try await withThrowingTaskGroup(of: DeadlineOutcome<T>.self) { group in
         group.addTask { .finished(try await body()) }
         group.addTask {
-            try await Task.sleep(for: limit)
+            try await cancellableSleep(for: limit)
             return .timedOut
         }
         defer { group.cancelAll() }

@@ -108,7 +108,7 @@ extension Host {
         case .afterFirstStream(let delay):
             let triggered = await withTaskGroup(of: Void.self) { timer in
                 timer.addTask {
-                    try? await Task.sleep(for: delay)
+                    try? await cancellableSleep(for: delay)
                     if !Task.isCancelled { connection.triggerIdentify() }
                 }
                 let triggered = await connection.waitForIdentifyTrigger()

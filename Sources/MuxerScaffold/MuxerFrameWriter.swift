@@ -143,7 +143,7 @@ public final class MuxerFrameWriter: Sendable {
                 defer { self.lock.unlock() }
                 try? await self.output.write(frame)
             }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await cancellableSleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }

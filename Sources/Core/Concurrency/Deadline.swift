@@ -1,13 +1,16 @@
 /// Runs `operation`, failing with `DeadlineExceeded` once `limit` has passed.
 /// The operation is cancelled then; everything it awaits must honour cancellation
 /// (or be bounded on its own) for this to return promptly.
+///
+/// The timer is a `cancellableSleep`, not `Task.sleep`: nearly every deadline loses
+/// the race, and a cancelled `Task.sleep` keeps its timer queued until the limit.
 public func withDeadline<T: Sendable>(
     _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await operation() }
         group.addTask {
-            try await Task.sleep(for: limit)
+            try await cancellableSleep(for: limit)
             return nil
         }
         defer { group.cancelAll() }

@@ -46,7 +46,7 @@ public enum PingProtocol {
                     let now = echoes.withLock { $0 }
                     if now == seen { throw PingError.idle(idleTimeout) }
                     seen = now
-                    try await Task.sleep(for: idleTimeout)
+                    try await cancellableSleep(for: idleTimeout)
                 }
             }
             defer { group.cancelAll() }

@@ -18,8 +18,11 @@ enum ClientUpgrade {
     /// The largest answer head we read (a `101` is about 130 bytes).
     static let maxResponseHead = 16 * 1024
 
+    /// `key` is the `Sec-WebSocket-Key`: fresh for every dial; the fuzz target fixes
+    /// it so that an input can carry the matching answer.
     static func configure(
-        _ channel: any Channel, address: WebSocketAddress, tls: TLSContext?, maxFrameSize: Int, dialing: String
+        _ channel: any Channel, address: WebSocketAddress, tls: TLSContext?, maxFrameSize: Int, dialing: String,
+        key: String = HandshakeKey.random()
     ) throws -> Pending {
         let sync = channel.pipeline.syncOperations
         if let tls {
@@ -28,7 +31,8 @@ enum ClientUpgrade {
         let buffers = ConnectionBuffers()
         let promise = channel.eventLoop.makePromise(of: Void.self)
         try sync.addHandler(
-            ClientUpgradeHandler(host: address.hostHeader, dialing: dialing, maxFrameSize: maxFrameSize, buffers: buffers, promise: promise))
+            ClientUpgradeHandler(
+                host: address.hostHeader, key: key, dialing: dialing, maxFrameSize: maxFrameSize, buffers: buffers, promise: promise))
         return Pending(buffers: buffers, upgraded: promise.futureResult)
     }
 }
@@ -54,8 +58,7 @@ final class ClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler
     private var sent = false
     private var done = false
 
-    init(host: String, dialing: String, maxFrameSize: Int, buffers: ConnectionBuffers, promise: EventLoopPromise<Void>) {
-        let key = HandshakeKey.random()
+    init(host: String, key: String, dialing: String, maxFrameSize: Int, buffers: ConnectionBuffers, promise: EventLoopPromise<Void>) {
         self.request =
             "GET / HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"

@@ -3,11 +3,12 @@ import LibP2PCore
 import NIOCore
 import NIOEmbedded
 
-/// WebSocket: the HTTP head reader (request and response), the server's upgrade
-/// handshake with what follows it, and the frame layer in both roles. The handlers
-/// run in NIO's `EmbeddedChannel`, which is synchronous and deterministic.
+/// WebSocket: the HTTP head reader (request and response), the server's and the
+/// client's upgrade handshakes with what follows them, and the frame layer in both
+/// roles. The handlers run in NIO's `EmbeddedChannel`, which is synchronous and
+/// deterministic.
 enum WebSocketTargets {
-    static let all = [httpHead, serverHandshake, frames]
+    static let all = [httpHead, serverHandshake, clientHandshake, frames]
 
     /// Bit 0 of the first byte: a request or a response head.
     static let httpHead = FuzzTarget(
@@ -44,6 +45,39 @@ enum WebSocketTargets {
             return [FuzzInput.whole(Array(request.utf8) + Array(frame.readableBytesView)), [16] + Array(request.utf8)]
         })
 
+    /// A dialer's pipeline after the socket is up: it sends its upgrade request, then
+    /// reads the server's answer (status, `Upgrade`/`Connection`, the
+    /// `Sec-WebSocket-Accept` for its key) and, once upgraded, the server's frames,
+    /// starting with any bytes that came right behind the answer. The key is fixed
+    /// (the RFC 6455 sample) so that an input can carry the matching accept.
+    static let clientHandshake = FuzzTarget(
+        name: "ws-client-handshake",
+        run: { bytes in
+            var input = FuzzInput(bytes)
+            feed(input.chunks()) { channel in
+                _ = try ClientUpgrade.configure(
+                    channel, address: dialedAddress, tls: nil, maxFrameSize: 1 << 20, dialing: "/ip4/127.0.0.1/tcp/4001/ws",
+                    key: sampleKey)
+            }
+        },
+        seeds: {
+            let allocator = ByteBufferAllocator()
+            let frames = [
+                FrameHeader.frame(opcode: FrameHeader.binary, payload: ByteBuffer(string: "/multistream/1.0.0\n"), mask: nil, allocator: allocator),
+                FrameHeader.frame(opcode: FrameHeader.ping, payload: ByteBuffer(string: "p"), mask: nil, allocator: allocator),
+                FrameHeader.frame(opcode: FrameHeader.close, payload: ByteBuffer(bytes: [0x03, 0xE8]), mask: nil, allocator: allocator),
+            ].flatMap { Array($0.readableBytesView) }
+            let wrongAccept =
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n"
+            return [
+                FuzzInput.whole(Array(response.utf8) + frames),
+                [7] + Array(response.utf8) + frames,
+                FuzzInput.whole(Array("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".utf8)),
+                FuzzInput.whole(Array(wrongAccept.utf8)),
+            ]
+        })
+
     /// Bit 0 of the first byte: we are the server (the peer must mask) or the client.
     static let frames = FuzzTarget(
         name: "ws-frames",
@@ -68,17 +102,25 @@ enum WebSocketTargets {
     static let request =
         "GET / HTTP/1.1\r\nHost: 127.0.0.1:4001\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    /// The answer to a request with `sampleKey`.
     static let response =
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+    static let sampleKey = "dGhlIHNhbXBsZSBub25jZQ=="
+    static let dialedAddress = WebSocketAddress(try! Multiaddr("/ip4/127.0.0.1/tcp/4001/ws"), allowPeerID: false)!
 
     /// Delivers `chunks` to `handler` in an active embedded channel until the handler
     /// closes it, then tears the channel down.
     static func feed(_ chunks: [[UInt8]], to handler: some ChannelHandler) {
+        feed(chunks) { try $0.pipeline.syncOperations.addHandler(handler) }
+    }
+
+    /// Delivers `chunks` to the pipeline `setUp` builds, as above.
+    static func feed(_ chunks: [[UInt8]], setUp: (EmbeddedChannel) throws -> Void) {
         let channel = EmbeddedChannel()
         defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
         do {
-            try channel.pipeline.syncOperations.addHandler(handler)
+            try setUp(channel)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4001)).wait()
         } catch { return }
         for chunk in chunks where channel.isActive {

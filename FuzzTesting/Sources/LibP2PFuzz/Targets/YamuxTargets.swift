@@ -32,7 +32,7 @@ enum YamuxTargets {
             var input = FuzzInput(bytes)
             let control = input.byte()
             let stream = ScriptedStream(input.chunks())
-            let muxer = YamuxMuxer(configuration: YamuxConfiguration(maxStreams: 64, goAwayTimeout: .milliseconds(5)))
+            let muxer = YamuxMuxer(configuration: YamuxConfiguration(maxStreams: 64))
             let connection = muxer.makeSession(over: stream, role: control & 1 == 0 ? .responder : .initiator)
             Blocking.run("yamux session") { await SessionDriver.drive(connection, openStream: control & 2 != 0) }
         },
