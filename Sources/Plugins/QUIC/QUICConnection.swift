@@ -60,10 +60,14 @@ public final class QUICConnection: MuxedConnection, Sendable {
                     s.engine.pendingClose = nil
                 }
                 if s.engine.handshakeComplete, !s.establishedReported {
+                    QUICDebug.log("\(s.engine.role) connection \(localAddress) ⇄ \(remoteAddress) established")
                     s.establishedReported = true
                     established = true
                 }
-                if s.engine.terminated != nil, !s.finished {
+                if let terminated = s.engine.terminated, !s.finished {
+                    QUICDebug.log(
+                        "\(s.engine.role) connection \(localAddress) ⇄ \(remoteAddress) ended "
+                            + "(\(s.engine.handshakeComplete ? "established" : "in its handshake")): \(terminated.map { "\($0)" } ?? "closed")")
                     s.finished = true
                     endNow = true
                     s.timer?.cancel()
