@@ -18,6 +18,8 @@ public struct QUICTransport: Sendable {
 
     /// Limits, windows and timeouts of every connection (see `QUICEngine.Limits`).
     let limits: QUICEngine.Limits
+    /// How many connections each listener takes before refusing (tests make it small).
+    var listenerBudget = QUICListener.Budget()
     /// The event loop every socket of this transport runs on, and the executor that
     /// runs tasks there (as for TCP: no thread switch between socket and task).
     private let executor: EventLoopTaskExecutor
@@ -108,6 +110,7 @@ public struct QUICTransport: Sendable {
             throw QUICError.unsupportedAddress(address.description)
         }
         return try await QUICListener.bind(
-            try target.socketAddress(), on: executor.eventLoop, credentials: credentials, limits: limits)
+            try target.socketAddress(), on: executor.eventLoop, credentials: credentials, limits: limits,
+            budget: listenerBudget)
     }
 }
