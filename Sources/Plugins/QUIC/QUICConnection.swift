@@ -107,6 +107,7 @@ public final class QUICConnection: MuxedConnection, Sendable {
 
     /// Datagrams from the peer (on the event loop), answered together.
     func receive(_ datagrams: [ByteBuffer]) {
+        QUICDebug.log("\(localAddress) ⇄ \(remoteAddress): \(datagrams.count) datagrams in (\(datagrams.map(\.readableBytes)))")
         perform { s in
             let now = QUICClock.now
             for datagram in datagrams { s.engine.receive(datagram, now: now) }
@@ -118,6 +119,7 @@ public final class QUICConnection: MuxedConnection, Sendable {
 
     private func send(_ packets: [QUICDatagram]) {
         guard !packets.isEmpty else { return }
+        QUICDebug.log("\(localAddress) ⇄ \(remoteAddress): \(packets.count) datagrams out (\(packets.map(\.bytes.readableBytes)))")
         let channel = self.channel
         let remote = remoteAddress
         @Sendable func write() {

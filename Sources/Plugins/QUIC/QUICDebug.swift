@@ -12,7 +12,7 @@ enum QUICDebug {
 
     static func log(_ message: @autoclosure () -> String) {
         guard enabled else { return }
-        var line = "quic \(QUICClock.now / 1_000_000) ms: " + message() + "\n"
+        var line = "quic \(QUICClock.now / 1_000) µs: " + message() + "\n"
         line.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
     }
 }

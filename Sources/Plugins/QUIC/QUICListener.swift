@@ -232,7 +232,9 @@ public final class QUICListener: Sendable {
         routes.withLockedValue { routes in
             for id in initialIDs { routes.byID[id] = connection }
         }
+        QUICDebug.log("server connection \(localAddress) ⇄ \(remote) starts")
         connection.receive([datagram])
+        QUICDebug.log("server connection \(localAddress) ⇄ \(remote) answered its first Initial")
         // Only a connection whose first Initial ngtcp2 took goes to accept(). Its
         // slot was reserved above, on this event loop, the only place offering: the
         // offer fails only once the listener is closed.

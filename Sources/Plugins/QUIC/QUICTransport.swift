@@ -67,6 +67,7 @@ public struct QUICTransport: Sendable {
         guard let target = QUICAddress(address) else { throw QUICError.unsupportedAddress(address.description) }
         let peer = target.peer
         let remote = try target.socketAddress()
+        QUICDebug.log("dialing \(remote)")
         let box = NIOLockedValueBox<QUICConnection?>(nil)
         let channel = try await QUICSocket.connect(
             to: remote, on: executor.eventLoop,
@@ -88,6 +89,7 @@ public struct QUICTransport: Sendable {
             throw error
         }
         box.withLockedValue { $0 = connection }
+        QUICDebug.log("client connection \(connection.localAddress) ⇄ \(remote) sends its Initial")
         connection.perform { _ in }  // the client's Initial
         do {
             try await connection.waitForHandshake()
