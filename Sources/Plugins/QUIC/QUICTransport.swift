@@ -49,9 +49,11 @@ public struct QUICTransport: Sendable {
         Multiaddr(components: [try .ip(ip), .udp(0), .quicV1])
     }
 
-    /// Makes the host's certificate and its GnuTLS credentials ahead of the first handshake.
+    /// Makes the host's certificate and its GnuTLS credentials ahead of the first
+    /// handshake, and runs one handshake in memory (`QUICWarmUp`) so that the first
+    /// real one does not pay the process's first-time costs.
     public func prepare(identity: PrivateKey) throws {
-        _ = try credentials.credentials(for: identity)
+        QUICWarmUp.once(credentials: try credentials.credentials(for: identity), limits: limits)
     }
 
     /// Dials `address` and completes the handshake: the connection returned is
