@@ -60,10 +60,14 @@ public final class QUICConnection: MuxedConnection, Sendable {
                     s.engine.pendingClose = nil
                 }
                 if s.engine.handshakeComplete, !s.establishedReported {
+                    QUICDebug.log("\(s.engine.role) connection \(localAddress) ⇄ \(remoteAddress) established")
                     s.establishedReported = true
                     established = true
                 }
-                if s.engine.terminated != nil, !s.finished {
+                if let terminated = s.engine.terminated, !s.finished {
+                    QUICDebug.log(
+                        "\(s.engine.role) connection \(localAddress) ⇄ \(remoteAddress) ended "
+                            + "(\(s.engine.handshakeComplete ? "established" : "in its handshake")): \(terminated.map { "\($0)" } ?? "closed")")
                     s.finished = true
                     endNow = true
                     s.timer?.cancel()
@@ -103,6 +107,7 @@ public final class QUICConnection: MuxedConnection, Sendable {
 
     /// Datagrams from the peer (on the event loop), answered together.
     func receive(_ datagrams: [ByteBuffer]) {
+        QUICDebug.log("\(localAddress) ⇄ \(remoteAddress): \(datagrams.count) datagrams in (\(datagrams.map(\.readableBytes)))")
         perform { s in
             let now = QUICClock.now
             for datagram in datagrams { s.engine.receive(datagram, now: now) }
@@ -114,6 +119,7 @@ public final class QUICConnection: MuxedConnection, Sendable {
 
     private func send(_ packets: [QUICDatagram]) {
         guard !packets.isEmpty else { return }
+        QUICDebug.log("\(localAddress) ⇄ \(remoteAddress): \(packets.count) datagrams out (\(packets.map(\.bytes.readableBytes)))")
         let channel = self.channel
         let remote = remoteAddress
         @Sendable func write() {

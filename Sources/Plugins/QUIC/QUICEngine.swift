@@ -309,14 +309,21 @@ final class QUICEngine {
         sendQueue.append(id)
     }
 
-    /// A CONNECTION_CLOSE for the peer (application error 0: a normal close), and the
-    /// end of this connection. Nil when there is nothing to tell (already over).
+    /// A CONNECTION_CLOSE for the peer, and the end of this connection. Nil when
+    /// there is nothing to tell (already over). Once established it is application
+    /// error 0, a normal close; a listener closing a connection still in its
+    /// handshake (its owner shed it, or gave up waiting) refuses it with
+    /// CONNECTION_REFUSED, so the dialer fails at once instead of retransmitting
+    /// until its handshake timeout (or, its own handshake done, its idle timeout).
     func close(now: UInt64) -> ByteBuffer? {
         guard terminated == nil else { return nil }
         terminated = .some(nil)
-        guard handshakeComplete || role == .client else { return nil }
         var error = ngtcp2_connection_close_error()
-        ngtcp2_connection_close_error_set_application_error(&error, 0, nil, 0)
+        if role == .server && !handshakeComplete {
+            ngtcp2_connection_close_error_set_transport_error(&error, UInt64(NGTCP2_CONNECTION_REFUSED), nil, 0)
+        } else {
+            ngtcp2_connection_close_error_set_application_error(&error, 0, nil, 0)
+        }
         return connectionClose(error, now: now)
     }
 
@@ -351,6 +358,10 @@ final class QUICEngine {
             ngtcp2_conn_get_connection_close_error(conn, &error)
             if error.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION && error.error_code == 0 {
                 terminated = .some(nil)
+            } else if error.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_TRANSPORT
+                && error.error_code == UInt64(NGTCP2_CONNECTION_REFUSED)
+            {
+                terminated = .some(QUICError.refused)
             } else {
                 let reason = error.reason.map { String(decoding: UnsafeBufferPointer(start: $0, count: error.reasonlen), as: UTF8.self) } ?? ""
                 terminated = .some(handshakeComplete ? QUICError.closedByPeer(code: error.error_code, reason: reason) : QUICError.handshakeFailed("the peer closed the connection during the handshake (error 0x\(String(error.error_code, radix: 16))\(reason.isEmpty ? "" : ": \(reason)"))"))

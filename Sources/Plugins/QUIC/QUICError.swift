@@ -14,6 +14,9 @@ public enum QUICError: Error, Equatable, CustomStringConvertible {
     case wrongALPN(String?)
     /// Nothing heard from the peer for the idle timeout.
     case idleTimeout
+    /// The listener turned the connection away (QUIC's CONNECTION_REFUSED): it had
+    /// as many connections in their handshake or waiting to be accepted as it takes.
+    case refused
     /// The peer closed the connection with an error code.
     case closedByPeer(code: UInt64, reason: String)
     /// ngtcp2 refused a packet or a call; the connection is over.
@@ -35,6 +38,7 @@ public enum QUICError: Error, Equatable, CustomStringConvertible {
         case .handshakeTimeout(let s): return "QUIC handshake did not finish within \(s) s"
         case .wrongALPN(let p): return "QUIC ALPN is \(p.map { "\"\($0)\"" } ?? "missing"), libp2p requires \"libp2p\""
         case .idleTimeout: return "QUIC connection idle timeout: nothing heard from the peer"
+        case .refused: return "the QUIC listener refused the connection (CONNECTION_REFUSED: it is at its connection limit)"
         case .closedByPeer(let code, let reason):
             return "the peer closed the QUIC connection with error 0x\(String(code, radix: 16))\(reason.isEmpty ? "" : ": \(reason)")"
         case .transport(let why): return "QUIC transport error: \(why)"

@@ -11,10 +11,26 @@ import NIOCore
 /// for the handshake (`QUICConnection.waitForHandshake()`), bounded by the
 /// handshake timeout, and learns there whether the peer authenticated.
 public final class QUICListener: Sendable {
-    /// New connections waiting for `accept()`; Initials beyond it are dropped.
-    static let acceptBacklog = 64
-    /// Connections still in their handshake; Initials beyond this are dropped.
-    static let maxHandshaking = 256
+    /// How many connections a listener takes before it refuses new ones.
+    ///
+    /// Both are checked when a client's first Initial arrives, before anything is
+    /// answered: a connection past either is refused there and then with a
+    /// CONNECTION_REFUSED (no state kept), so its dialer fails at once. Every new
+    /// connection waits for `accept()` from its first Initial on, and the task that
+    /// accepts shares the socket's event loop: a burst of Initials in one read is
+    /// all started before it runs, so the backlog must hold a burst as large as the
+    /// handshake budget (a backlog of 64 refused some of 100 simultaneous dials).
+    public struct Budget: Sendable {
+        /// Connections still in their handshake.
+        public var maxHandshaking: Int
+        /// New connections waiting for `accept()`.
+        public var acceptBacklog: Int
+
+        public init(maxHandshaking: Int = 256, acceptBacklog: Int = 256) {
+            self.maxHandshaking = max(1, maxHandshaking)
+            self.acceptBacklog = max(1, acceptBacklog)
+        }
+    }
     /// The length of every connection ID we issue: what short headers are parsed with.
     static let connectionIDLength = 16
 
@@ -23,33 +39,55 @@ public final class QUICListener: Sendable {
     public let localMultiaddr: Multiaddr
     private let credentials: QUICCredentials
     private let limits: QUICEngine.Limits
-    private let accepted = AsyncBoundedBuffer<QUICConnection>(capacity: acceptBacklog)
+    private let budget: Budget
+    private let accepted: AsyncBoundedBuffer<QUICConnection>
     private let routes = NIOLockedValueBox<Routes>(Routes())
 
     struct Routes {
         var byID: [[UInt8]: QUICConnection] = [:]
         var handshaking = 0
+        /// Admitted and not yet taken by `accept()` (a slot of the backlog each).
+        var waiting = 0
         var closed = false
+        var statistics = Statistics()
     }
 
-    private init(channel: any Channel, credentials: QUICCredentials, limits: QUICEngine.Limits) throws {
+    /// What the listener did with the Initials that reached it (so far).
+    public struct Statistics: Sendable, Equatable {
+        /// Connections started from a client's first Initial.
+        public var started = 0
+        /// Initials refused because `maxHandshaking` connections were in their handshake.
+        public var refusedHandshaking = 0
+        /// Initials refused because `acceptBacklog` connections were waiting for `accept()`.
+        public var refusedBacklog = 0
+        /// Connections that completed their handshake.
+        public var established = 0
+    }
+
+    /// Counts so far.
+    public var statistics: Statistics { routes.withLockedValue { $0.statistics } }
+
+    private init(channel: any Channel, credentials: QUICCredentials, limits: QUICEngine.Limits, budget: Budget) throws {
         self.channel = channel
         guard let local = channel.localAddress else { throw QUICError.library("the UDP socket has no local address") }
         localAddress = local
         localMultiaddr = try QUICAddress.multiaddr(local)
         self.credentials = credentials
         self.limits = limits
+        self.budget = budget
+        accepted = AsyncBoundedBuffer(capacity: budget.acceptBacklog)
     }
 
     static func bind(
-        _ address: SocketAddress, on eventLoop: any EventLoop, credentials: QUICCredentials, limits: QUICEngine.Limits
+        _ address: SocketAddress, on eventLoop: any EventLoop, credentials: QUICCredentials, limits: QUICEngine.Limits,
+        budget: Budget
     ) async throws -> QUICListener {
         let box = NIOLockedValueBox<QUICListener?>(nil)
         let channel = try await QUICSocket.bind(to: address, on: eventLoop) { batch in
             box.withLockedValue { $0 }?.dispatch(batch)
         }
         do {
-            let listener = try QUICListener(channel: channel, credentials: credentials, limits: limits)
+            let listener = try QUICListener(channel: channel, credentials: credentials, limits: limits, budget: budget)
             box.withLockedValue { $0 = listener }
             return listener
         } catch {
@@ -61,7 +99,9 @@ public final class QUICListener: Sendable {
     /// The next new connection, perhaps still in its handshake; nil once the
     /// listener is closed.
     public func accept() async throws -> QUICConnection? {
-        try await accepted.next()
+        guard let connection = try await accepted.next() else { return nil }
+        routes.withLockedValue { $0.waiting -= 1 }
+        return connection
     }
 
     /// Stops listening: closes the socket (and with it every connection on it).
@@ -120,12 +160,27 @@ public final class QUICListener: Sendable {
             ngtcp2_accept(&header, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count) == 0
         }
         guard valid else { return }
-        let admitted = routes.withLockedValue { routes in
-            guard !routes.closed, routes.handshaking < Self.maxHandshaking else { return false }
+        let budget = self.budget
+        let refusal = routes.withLockedValue { routes -> String? in
+            guard !routes.closed else { return "the listener is closed" }
+            guard routes.handshaking < budget.maxHandshaking else {
+                routes.statistics.refusedHandshaking += 1
+                return "\(budget.maxHandshaking) connections in their handshake"
+            }
+            guard routes.waiting < budget.acceptBacklog else {
+                routes.statistics.refusedBacklog += 1
+                return "\(budget.acceptBacklog) connections waiting for accept()"
+            }
             routes.handshaking += 1
-            return true
+            routes.waiting += 1
+            routes.statistics.started += 1
+            return nil
         }
-        guard admitted else { return }
+        if let refusal {
+            QUICDebug.log("refused a connection from \(remote): \(refusal)")
+            refuse(header, to: remote)
+            return
+        }
         let routes = self.routes
         let registered = NIOLockedValueBox<[[UInt8]]>([])
         let path = QUICPath(local: localAddress, remote: remote)
@@ -144,7 +199,10 @@ public final class QUICListener: Sendable {
                     _ = routes.withLockedValue { $0.byID.removeValue(forKey: id) }
                 })
         } catch {
-            self.routes.withLockedValue { $0.handshaking -= 1 }
+            self.routes.withLockedValue { routes in
+                routes.handshaking -= 1
+                routes.waiting -= 1
+            }
             return
         }
         let handshakeDone = NIOLockedValueBox(false)
@@ -152,7 +210,10 @@ public final class QUICListener: Sendable {
             engine: made.engine, channel: channel, localAddress: localAddress, remoteAddress: remote,
             onEstablished: { _ in
                 handshakeDone.withLockedValue { $0 = true }
-                routes.withLockedValue { $0.handshaking -= 1 }
+                routes.withLockedValue { routes in
+                    routes.handshaking -= 1
+                    routes.statistics.established += 1
+                }
             },
             onEnd: {
                 // The engine's connection-ID callbacks hold this box, and the box the
@@ -171,13 +232,32 @@ public final class QUICListener: Sendable {
         routes.withLockedValue { routes in
             for id in initialIDs { routes.byID[id] = connection }
         }
+        QUICDebug.log("server connection \(localAddress) ⇄ \(remote) starts")
         connection.receive([datagram])
-        // Only a connection whose first Initial ngtcp2 took goes to accept().
-        guard !connection.hasEnded else { return }
-        if accepted.offer(connection) != .accepted {
-            // The backlog is full or the listener closed: this one is dropped.
+        QUICDebug.log("server connection \(localAddress) ⇄ \(remote) answered its first Initial")
+        // Only a connection whose first Initial ngtcp2 took goes to accept(). Its
+        // slot was reserved above, on this event loop, the only place offering: the
+        // offer fails only once the listener is closed.
+        guard !connection.hasEnded, accepted.offer(connection) == .accepted else {
+            routes.withLockedValue { $0.waiting -= 1 }
             connection.closeNow()
+            return
         }
+    }
+
+    /// Answers a client's first Initial with a CONNECTION_CLOSE (CONNECTION_REFUSED),
+    /// keeping no state: the dialer learns at once that it is turned away.
+    private func refuse(_ header: ngtcp2_pkt_hd, to remote: SocketAddress) {
+        var header = header
+        var packet = channel.allocator.buffer(capacity: 256)
+        packet.writeWithUnsafeMutableBytes(minimumWritableBytes: 256) { space in
+            // Addressed to the client's source ID; keys from the ID it chose for us.
+            max(0, Int(ngtcp2_crypto_write_connection_close(
+                space.bindMemory(to: UInt8.self).baseAddress, space.count, header.version, &header.scid, &header.dcid,
+                UInt64(NGTCP2_CONNECTION_REFUSED), nil, 0)))
+        }
+        guard packet.readableBytes > 0 else { return }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: packet), promise: nil)
     }
 
     private func sendVersionNegotiation(_ version: ngtcp2_version_cid, to remote: SocketAddress) {

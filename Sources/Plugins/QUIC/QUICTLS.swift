@@ -25,8 +25,11 @@ enum QUICTLS {
         alpn: String = QUICTLS.alpn
     ) throws -> OpaquePointer {
         var made: OpaquePointer?
-        let flags = (server ? GNUTLS_SERVER.rawValue : GNUTLS_CLIENT.rawValue) | GNUTLS_NO_TICKETS.rawValue
-            | GNUTLS_NO_END_OF_EARLY_DATA.rawValue
+        // A client sends one key share, X25519's (GnuTLS's default is two, the second
+        // a P-256 key generated for nothing: every libp2p peer takes X25519; one that
+        // did not would ask for another group with a HelloRetryRequest).
+        let flags = (server ? GNUTLS_SERVER.rawValue : GNUTLS_CLIENT.rawValue | GNUTLS_KEY_SHARE_TOP.rawValue)
+            | GNUTLS_NO_TICKETS.rawValue | GNUTLS_NO_END_OF_EARLY_DATA.rawValue
         guard gnutls_init(&made, flags) == GNUTLS_E_SUCCESS, let session = made else {
             throw QUICError.library("gnutls_init failed")
         }

@@ -22,11 +22,11 @@ extension QUICTransport: Transport {
     }
 
     /// Handshake failures (the peer's certificate, its peer ID, ALPN, TLS alerts) are
-    /// `UpgradeError`s of the security phase; an unreachable peer, a timeout, a bad
-    /// address or a cancellation stay as they are.
+    /// `UpgradeError`s of the security phase; an unreachable or refusing peer, a
+    /// timeout, a bad address or a cancellation stay as they are.
     static func contractError(_ error: any Error) -> any Error {
         switch error {
-        case QUICError.unreachable, QUICError.handshakeTimeout, QUICError.unsupportedAddress, QUICError.library,
+        case QUICError.unreachable, QUICError.refused, QUICError.handshakeTimeout, QUICError.unsupportedAddress, QUICError.library,
             QUICError.idleTimeout, is CancellationError:
             return error
         default:

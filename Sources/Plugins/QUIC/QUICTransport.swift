@@ -18,6 +18,8 @@ public struct QUICTransport: Sendable {
 
     /// Limits, windows and timeouts of every connection (see `QUICEngine.Limits`).
     let limits: QUICEngine.Limits
+    /// How many connections each listener takes before refusing (tests make it small).
+    var listenerBudget = QUICListener.Budget()
     /// The event loop every socket of this transport runs on, and the executor that
     /// runs tasks there (as for TCP: no thread switch between socket and task).
     private let executor: EventLoopTaskExecutor
@@ -47,9 +49,11 @@ public struct QUICTransport: Sendable {
         Multiaddr(components: [try .ip(ip), .udp(0), .quicV1])
     }
 
-    /// Makes the host's certificate and its GnuTLS credentials ahead of the first handshake.
+    /// Makes the host's certificate and its GnuTLS credentials ahead of the first
+    /// handshake, and runs one handshake in memory (`QUICWarmUp`) so that the first
+    /// real one does not pay the process's first-time costs.
     public func prepare(identity: PrivateKey) throws {
-        _ = try credentials.credentials(for: identity)
+        QUICWarmUp.once(credentials: try credentials.credentials(for: identity), limits: limits)
     }
 
     /// Dials `address` and completes the handshake: the connection returned is
@@ -65,6 +69,7 @@ public struct QUICTransport: Sendable {
         guard let target = QUICAddress(address) else { throw QUICError.unsupportedAddress(address.description) }
         let peer = target.peer
         let remote = try target.socketAddress()
+        QUICDebug.log("dialing \(remote)")
         let box = NIOLockedValueBox<QUICConnection?>(nil)
         let channel = try await QUICSocket.connect(
             to: remote, on: executor.eventLoop,
@@ -86,6 +91,7 @@ public struct QUICTransport: Sendable {
             throw error
         }
         box.withLockedValue { $0 = connection }
+        QUICDebug.log("client connection \(connection.localAddress) ⇄ \(remote) sends its Initial")
         connection.perform { _ in }  // the client's Initial
         do {
             try await connection.waitForHandshake()
@@ -108,6 +114,7 @@ public struct QUICTransport: Sendable {
             throw QUICError.unsupportedAddress(address.description)
         }
         return try await QUICListener.bind(
-            try target.socketAddress(), on: executor.eventLoop, credentials: credentials, limits: limits)
+            try target.socketAddress(), on: executor.eventLoop, credentials: credentials, limits: limits,
+            budget: listenerBudget)
     }
 }
