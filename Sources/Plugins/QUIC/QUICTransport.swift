@@ -49,11 +49,9 @@ public struct QUICTransport: Sendable {
         Multiaddr(components: [try .ip(ip), .udp(0), .quicV1])
     }
 
-    /// Makes the host's certificate and its GnuTLS credentials ahead of the first
-    /// handshake, and runs one handshake in memory (`QUICWarmUp`) so that the first
-    /// real one does not pay the process's first-time costs.
+    /// Makes the host's certificate and its GnuTLS credentials ahead of the first handshake.
     public func prepare(identity: PrivateKey) throws {
-        QUICWarmUp.once(credentials: try credentials.credentials(for: identity), limits: limits)
+        _ = try credentials.credentials(for: identity)
     }
 
     /// Dials `address` and completes the handshake: the connection returned is
