@@ -27,8 +27,12 @@ rm -f "$log"
 # memory (up to 256 MB), so a process's RSS says nothing about leaks under it.
 export LIBP2P_SANITIZER="$kind"
 # Keep going after a report so one run lists them all; the count below decides.
-export TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 ${TSAN_OPTIONS:-}"
+# The suppression files say, entry by entry, why a report is not a bug of ours;
+# `suppressions=` wants an absolute path (listener processes run elsewhere).
+supp="$(pwd)/scripts/sanitizers"
+export TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0 suppressions=$supp/tsan.supp ${TSAN_OPTIONS:-}"
 export ASAN_OPTIONS="halt_on_error=0 ${ASAN_OPTIONS:-}"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp print_suppressions=0 ${LSAN_OPTIONS:-}"
 out="$(mktemp)"
 set +e
 swift test --skip-build --sanitize="$kind" --scratch-path "$scratch" --no-parallel "$@" 2>&1 | tee "$out"

@@ -114,8 +114,8 @@ final class ChildProcess: Sendable {
         }
     }
 
-    var stdoutText: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
-    var stderrText: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    var stdoutText: String { OutputFile.text(atPath: stdoutURL.path) }
+    var stderrText: String { OutputFile.text(atPath: stderrURL.path) }
 
     static func resolve(_ executable: String) -> String {
         if executable.contains("/") { return executable }

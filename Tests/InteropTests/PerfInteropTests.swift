@@ -1,5 +1,5 @@
 import Foundation
-import InteropMatrix
+@testable import InteropMatrix
 import InteropRunner
 import LibP2PRegistry
 import Testing
@@ -51,9 +51,12 @@ struct PerfInteropTests {
     @Test("test-plans' perf binary: server with the fixed identity, client with JSON lines", arguments: ["tcp", "quic-v1"])
     func testPlansForm(transport: String) async throws {
         let port = try FreePort.find()
-        let server = try ChildProcessHandle.start(
-            Peers.swiftCommand + ["perf", "--run-server", "--server-address", "127.0.0.1:\(port)"])
-        defer { server.stop() }
+        // The project's posix_spawn child rather than Foundation's `Process`, which
+        // leaves objects behind that LeakSanitizer reports; dropping it kills it.
+        let devNull = URL(fileURLWithPath: "/dev/null")
+        let server = try ChildProcess(
+            command: Peers.swiftCommand + ["perf", "--run-server", "--server-address", "127.0.0.1:\(port)"],
+            environment: [:], stdout: devNull, stderr: devNull)
         var output: ProcessOutput?
         // The server needs a moment to listen: retry a refused dial a few times.
         for _ in 0..<50 {
@@ -75,25 +78,6 @@ struct PerfInteropTests {
         #expect((object["uploadBytes"] as? NSNumber)?.intValue == 1_000_000)
         #expect((object["downloadBytes"] as? NSNumber)?.intValue == 2_000_000)
         #expect(((object["timeSeconds"] as? NSNumber)?.doubleValue ?? 0) > 0)
-    }
-}
-
-/// A background child the test kills at its end.
-struct ChildProcessHandle {
-    let process: Process
-
-    static func start(_ command: [String]) throws -> ChildProcessHandle {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return ChildProcessHandle(process: process)
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        await server.terminate()
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import InteropMatrix
+@testable import InteropMatrix
 import LibP2PConformance
 import Testing
 
@@ -150,13 +150,11 @@ import Testing
         let server = try await RedisServerProcess.start()
         defer { server.stop() }
         // A string key: list commands on it get WRONGTYPE.
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-        cli.arguments = ["-p", String(server.port), "SET", "text", "plain"]
-        cli.standardOutput = FileHandle.nullDevice
-        try cli.run()
-        cli.waitUntilExit()
-        try #require(cli.terminationStatus == 0)
+        let devNull = URL(fileURLWithPath: "/dev/null")
+        let cli = try ChildProcess(
+            command: ["/usr/bin/redis-cli", "-p", String(server.port), "SET", "text", "plain"],
+            environment: [:], stdout: devNull, stderr: devNull)
+        try #require(await cli.wait(timeout: .seconds(30)) == 0)
         try await withTimeout(.seconds(30)) {
             let client = try await RedisClient.connect(address: server.address, retryFor: .seconds(5))
             let error = await #expect(throws: RedisError.self) { try await client.rpush(key: "text", value: "x") }

@@ -5,20 +5,22 @@ import Darwin
 #endif
 import Foundation
 import InteropRunner
-import InteropMatrix
+@testable import InteropMatrix
 
 /// A throwaway `redis-server` on a free loopback port, for tests: no persistence,
-/// output discarded, killed by `stop()` (tests call it in a `defer`).
+/// output discarded, killed by `stop()` (tests call it in a `defer`). Run as the
+/// project's posix_spawn `ChildProcess`: Foundation's `Process` left objects behind
+/// that LeakSanitizer reported.
 final class RedisServerProcess: Sendable {
     static let executable = "/usr/bin/redis-server"
 
     let port: Int
-    private let process: Process
+    private let process: ChildProcess
 
     /// `host:port` for `RedisClient.connect`.
     var address: String { "127.0.0.1:\(port)" }
 
-    private init(port: Int, process: Process) {
+    private init(port: Int, process: ChildProcess) {
         self.port = port
         self.process = process
     }
@@ -27,14 +29,10 @@ final class RedisServerProcess: Sendable {
     /// connections.
     static func start(port: Int? = nil, readyWithin limit: Duration = .seconds(10)) async throws -> RedisServerProcess {
         let port = try port ?? FreePort.find()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let devNull = URL(fileURLWithPath: "/dev/null")
+        let process = try ChildProcess(
+            command: [executable, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            environment: [:], stdout: devNull, stderr: devNull)
         let server = RedisServerProcess(port: port, process: process)
         let deadline = ContinuousClock.now + limit
         while !acceptsConnections(port: port) {
@@ -49,10 +47,9 @@ final class RedisServerProcess: Sendable {
 
     /// Kills the server (SIGKILL: no goodbye to its clients) and reaps it. Idempotent.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
+        if process.isRunning { kill(process.pid, SIGKILL) }
+        // SIGKILL cannot be ignored: it is reaped (by `isRunning`) within milliseconds.
+        while process.isRunning { usleep(1_000) }
     }
 
     private static func acceptsConnections(port: Int) -> Bool {

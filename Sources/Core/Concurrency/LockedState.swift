@@ -96,6 +96,16 @@ public final class LockedState<State: Sendable>: Sendable {
             wakes.resume()
             if let outcome { continuation.resume(with: outcome) }
         }
+        // Whoever woke us decided under this lock and resumed after releasing it, so
+        // taking the lock once more on waking orders everything the waker wrote
+        // before us, for ThreadSanitizer too. Without it TSan misses that order when
+        // the wake-up lands between `park` releasing the lock and the task
+        // suspending: the resume then only marks the continuation resumed (with a
+        // TSan release) and `swift_continuation_await` goes straight on without the
+        // matching TSan acquire (Swift 6.3 runtime), so TSan reported the waker's
+        // writes as racing with ours (`AsyncFIFOLock` hand-overs, values passed
+        // through `AsyncBoundedBuffer`). Costs one uncontended lock per park.
+        defer { box.withLockedValue { _ in } }
         return try await withTaskCancellationHandler {
             #if DEBUG
             try await withCheckedThrowingContinuation(park)
