@@ -33,22 +33,23 @@ struct QUICDatagramAttacks {
         }
     }
 
-    @Test("QUIC: an Initial shorter than 1,200 bytes is dropped (RFC 9000 §14.1)")
-    func shortInitial() async throws {
+    /// Sends `count` datagrams made by `datagram` and expects no answer at all.
+    static func droppedUnanswered(_ count: Int = 1, _ datagram: @escaping @Sendable () -> [UInt8]) async throws {
         try await AttackedListener.shared.survives(accepting: [.ignored]) { listener in
             let socket = try UDPProbe(to: listener)
-            try socket.send(QUICPacket.longHeader(version: 1, padTo: 600))
+            for _ in 0..<count { try socket.send(datagram()) }
             return try socket.expectSilence(for: .milliseconds(500))
         }
     }
 
+    @Test("QUIC: an Initial shorter than 1,200 bytes is dropped (RFC 9000 §14.1)")
+    func shortInitial() async throws {
+        try await Self.droppedUnanswered { QUICPacket.longHeader(version: 1, padTo: 600) }
+    }
+
     @Test("QUIC: a 65,000-byte datagram is dropped")
     func oversizedDatagram() async throws {
-        try await AttackedListener.shared.survives(accepting: [.ignored]) { listener in
-            let socket = try UDPProbe(to: listener)
-            try socket.send(QUICPacket.longHeader(version: 1, padTo: 65_000))
-            return try socket.expectSilence(for: .milliseconds(500))
-        }
+        try await Self.droppedUnanswered { QUICPacket.longHeader(version: 1, padTo: 65_000) }
     }
 
     @Test("QUIC: an unknown version gets a version negotiation packet offering version 1")
@@ -70,11 +71,7 @@ struct QUICDatagramAttacks {
 
     @Test("QUIC: 2,000 Initials that cannot decrypt leave no state behind; honest peers get through")
     func undecryptableInitials() async throws {
-        try await AttackedListener.shared.survives(accepting: [.ignored]) { listener in
-            let socket = try UDPProbe(to: listener)
-            for _ in 0..<2_000 { try socket.send(QUICPacket.longHeader(version: 1, padTo: 1_200)) }
-            return try socket.expectSilence(for: .milliseconds(500))
-        }
+        try await Self.droppedUnanswered(2_000) { QUICPacket.longHeader(version: 1, padTo: 1_200) }
     }
 }
 
