@@ -61,7 +61,7 @@ final class QUICEngine {
     private(set) var refusal: (any Error)?
     private(set) var handshakeComplete = false
     /// Set once the connection is over; every later call is refused.
-    private(set) var terminated: (any Error)??
+    var terminated: (any Error)??
 
     var streams: [Int64: QUICStreamBuffers] = [:]
     /// Streams the peer opened, not yet accepted.
@@ -309,91 +309,15 @@ final class QUICEngine {
         sendQueue.append(id)
     }
 
-    /// A CONNECTION_CLOSE for the peer, and the end of this connection. Nil when
-    /// there is nothing to tell (already over). Once established it is application
-    /// error 0, a normal close; a listener closing a connection still in its
-    /// handshake (its owner shed it, or gave up waiting) refuses it with
-    /// CONNECTION_REFUSED, so the dialer fails at once instead of retransmitting
-    /// until its handshake timeout (or, its own handshake done, its idle timeout).
-    func close(now: UInt64) -> ByteBuffer? {
-        guard terminated == nil else { return nil }
-        terminated = .some(nil)
-        var error = ngtcp2_connection_close_error()
-        if role == .server && !handshakeComplete {
-            ngtcp2_connection_close_error_set_transport_error(&error, UInt64(NGTCP2_CONNECTION_REFUSED), nil, 0)
-        } else {
-            ngtcp2_connection_close_error_set_application_error(&error, 0, nil, 0)
-        }
-        return connectionClose(error, now: now)
-    }
-
-    /// Ends a connection still in its handshake without telling the peer (its
-    /// socket is closed). Once established, QUIC's own timers decide.
-    func abort(_ error: any Error) {
-        guard terminated == nil, !handshakeComplete else { return }
-        terminated = .some(error)
-    }
-
-    private func connectionClose(_ error: ngtcp2_connection_close_error, now: UInt64) -> ByteBuffer? {
-        var error = error
-        let size = ngtcp2_conn_get_max_tx_udp_payload_size(conn)
-        var packet = ByteBufferAllocator().buffer(capacity: size)
-        packet.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { space in
-            max(0, Int(shim_ngtcp2_conn_write_connection_close(conn, space.bindMemory(to: UInt8.self).baseAddress, size, &error, now)))
-        }
-        return packet.readableBytes > 0 ? packet : nil
-    }
-
     /// The CONNECTION_CLOSE to send after a fatal error, if any (`fail` queues it here).
     var pendingClose: ByteBuffer?
 
-    /// Ends the connection on ngtcp2 status `status`, queueing a CONNECTION_CLOSE
-    /// where the protocol asks for one.
-    private func fail(_ status: Int32, now: UInt64) {
-        guard terminated == nil else { return }
-        switch status {
-        case NGTCP2_ERR_DRAINING:
-            // The peer closed: an application close with code 0 is a clean end.
-            var error = ngtcp2_connection_close_error()
-            ngtcp2_conn_get_connection_close_error(conn, &error)
-            if error.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION && error.error_code == 0 {
-                terminated = .some(nil)
-            } else if error.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_TRANSPORT
-                && error.error_code == UInt64(NGTCP2_CONNECTION_REFUSED)
-            {
-                terminated = .some(QUICError.refused)
-            } else {
-                let reason = error.reason.map { String(decoding: UnsafeBufferPointer(start: $0, count: error.reasonlen), as: UTF8.self) } ?? ""
-                terminated = .some(handshakeComplete ? QUICError.closedByPeer(code: error.error_code, reason: reason) : QUICError.handshakeFailed("the peer closed the connection during the handshake (error 0x\(String(error.error_code, radix: 16))\(reason.isEmpty ? "" : ": \(reason)"))"))
-            }
-            return
-        case NGTCP2_ERR_IDLE_CLOSE:
-            terminated = .some(QUICError.idleTimeout)
-            return
-        case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
-            terminated = .some(QUICError.handshakeTimeout(seconds: Double(limits.handshakeTimeout.components.seconds)))
-            return
-        case NGTCP2_ERR_DROP_CONN, NGTCP2_ERR_CLOSING:
-            terminated = .some(QUICError.connectionClosed)
-            return
-        default:
-            break
-        }
-        var error = ngtcp2_connection_close_error()
-        if status == NGTCP2_ERR_CRYPTO {
-            ngtcp2_connection_close_error_set_transport_error_tls_alert(&error, ngtcp2_conn_get_tls_alert(conn), nil, 0)
-        } else {
-            ngtcp2_connection_close_error_set_transport_error_liberr(&error, status, nil, 0)
-        }
-        let why: any Error =
-            refusal
-            ?? (handshakeComplete
-                ? QUICError.transport(Self.describe(status))
-                : QUICError.handshakeFailed(status == NGTCP2_ERR_CRYPTO
-                    ? "TLS alert \(ngtcp2_conn_get_tls_alert(conn)) (\(Self.describe(status)))" : Self.describe(status)))
-        pendingClose = connectionClose(error, now: now)
-        terminated = .some(why)
-    }
+    /// Window given back since packets were last written. The updates ride on the
+    /// next packet anyway; a reader forces one out only past this much, far below
+    /// any window, so a sender is never left waiting for it.
+    var creditSinceWrite = 0
+    static let creditFlushThreshold = 128 * 1024
+    var windowUpdateDue: Bool { creditSinceWrite >= Self.creditFlushThreshold }
 
     // MARK: Handshake
 
@@ -428,173 +352,6 @@ final class QUICEngine {
         handshakeComplete = true
         events.handshakeDone = true
         return true
-    }
-
-    // MARK: Streams
-
-    /// How many more streams the peer lets us open now.
-    var openableStreams: UInt64 { terminated == nil ? ngtcp2_conn_get_streams_bidi_left(conn) : 0 }
-
-    /// Opens a stream, or nil while the peer's stream limit is reached.
-    func openStream() throws -> Int64? {
-        if let terminated { throw terminated ?? QUICError.connectionClosed }
-        var id: Int64 = -1
-        let status = ngtcp2_conn_open_bidi_stream(conn, &id, nil)
-        if status == NGTCP2_ERR_STREAM_ID_BLOCKED { return nil }
-        guard status == 0 else { throw QUICError.transport("opening a stream: \(Self.describe(status))") }
-        streams[id] = QUICStreamBuffers()
-        return id
-    }
-
-    /// Queues `data` on the stream; the caller has checked there is room.
-    func append(_ data: ByteBuffer, to id: Int64) throws {
-        if let terminated { throw terminated ?? QUICError.connectionClosed }
-        guard let stream = streams[id] else { throw QUICError.connectionClosed }
-        if let code = stream.stopSendingCode ?? stream.resetByPeer { throw QUICError.streamReset(code: code) }
-        if stream.resetLocally { throw StreamError.reset }
-        guard !stream.finRequested else { throw QUICError.writeAfterClose }
-        guard data.readableBytes > 0 else { return }
-        streams[id]!.chunks.append(QUICSendChunk(data, offset: stream.writtenOffset))
-        streams[id]!.writtenOffset += UInt64(data.readableBytes)
-        enqueueForSending(id)
-    }
-
-    /// Queues the FIN (half-close).
-    func finish(_ id: Int64) {
-        guard terminated == nil, let stream = streams[id], !stream.finRequested, !stream.writeFailed else { return }
-        streams[id]!.finRequested = true
-        enqueueForSending(id)
-    }
-
-    /// The application has read `count` bytes: give the peer that much more window.
-    func consumed(_ count: Int, on id: Int64) {
-        guard terminated == nil, count > 0 else { return }
-        _ = ngtcp2_conn_extend_max_stream_offset(conn, id, UInt64(count))
-        ngtcp2_conn_extend_max_offset(conn, UInt64(count))
-        creditSinceWrite += count
-    }
-
-    /// Window given back since packets were last written. The updates ride on the
-    /// next packet anyway; a reader forces one out only past this much, far below
-    /// any window, so a sender is never left waiting for it.
-    private(set) var creditSinceWrite = 0
-    static let creditFlushThreshold = 128 * 1024
-    var windowUpdateDue: Bool { creditSinceWrite >= Self.creditFlushThreshold }
-
-    /// RESET_STREAM and STOP_SENDING: both directions end abruptly.
-    func reset(_ id: Int64) {
-        guard streams[id] != nil else { return }
-        streams[id]!.resetLocally = true
-        streams[id]!.readClosed = true
-        streams[id]!.released = true
-        let unread = streams[id]!.received.reduce(0) { $0 + $1.readableBytes }
-        streams[id]!.received.removeAll()
-        if terminated == nil {
-            consumed(unread, on: id)
-            _ = ngtcp2_conn_shutdown_stream(conn, id, 0)
-        }
-        forgetIfDone(id)
-    }
-
-    /// The application is done with the stream: FIN if not yet sent, and STOP_SENDING
-    /// if the peer's data has not all been read.
-    func release(_ id: Int64) {
-        guard let stream = streams[id] else { return }
-        streams[id]!.released = true
-        if !stream.finRequested && !stream.writeFailed { finish(id) }
-        if !stream.finReceived && stream.resetByPeer == nil && terminated == nil {
-            let unread = stream.received.reduce(0) { $0 + $1.readableBytes }
-            streams[id]!.received.removeAll()
-            streams[id]!.readClosed = true
-            consumed(unread, on: id)
-            _ = ngtcp2_conn_shutdown_stream_read(conn, id, 0)
-        }
-        forgetIfDone(id)
-    }
-
-    /// Drops the stream's entry once ngtcp2 and the application are both done with it.
-    func forgetIfDone(_ id: Int64) {
-        guard let stream = streams[id], stream.closedByTransport, stream.released else { return }
-        streams[id] = nil
-    }
-
-    // MARK: Callback handlers (QUICCallbacks)
-
-    /// The most one buffer of received stream data gathers.
-    static let receiveChunk = 64 * 1024
-
-    func onStreamData(_ id: Int64, _ data: UnsafeBufferPointer<UInt8>, fin: Bool) {
-        guard streams[id] != nil, !streams[id]!.readClosed else {
-            // Nobody will read it: give the window straight back.
-            consumed(data.count, on: id)
-            return
-        }
-        if data.count > 0 {
-            // Packets' worth of data gather in one buffer (up to `receiveChunk`), so a
-            // bulk reader takes tens of KiB per read instead of one packet's.
-            if let last = streams[id]!.received.indices.last,
-                streams[id]!.received[last].readableBytes + data.count <= Self.receiveChunk
-            {
-                streams[id]!.received[last].writeBytes(data)
-            } else {
-                var buffer = ByteBufferAllocator().buffer(capacity: max(data.count, 16 * 1024))
-                buffer.writeBytes(data)
-                streams[id]!.received.append(buffer)
-            }
-        }
-        if fin { streams[id]!.finReceived = true }
-        events.readable.insert(id)
-    }
-
-    func onStreamOpen(_ id: Int64) {
-        guard ngtcp2_is_bidi_stream(id) != 0 else { return }
-        streams[id] = QUICStreamBuffers()
-        incoming.append(id)
-        events.incoming = true
-    }
-
-    func onStreamClose(_ id: Int64) {
-        if ngtcp2_is_bidi_stream(id) != 0, ngtcp2_conn_is_local_stream(conn, id) == 0 {
-            // The library leaves raising the peer's stream limit to us.
-            ngtcp2_conn_extend_max_streams_bidi(conn, 1)
-        }
-        guard streams[id] != nil else { return }
-        streams[id]!.closedByTransport = true
-        streams[id]!.chunks.removeAll()
-        if !streams[id]!.finReceived && streams[id]!.resetByPeer == nil { streams[id]!.resetByPeer = 0 }
-        events.readable.insert(id)
-        events.writable.insert(id)
-        forgetIfDone(id)
-    }
-
-    func onStreamReset(_ id: Int64, code: UInt64) {
-        guard streams[id] != nil else { return }
-        streams[id]!.resetByPeer = code
-        streams[id]!.received.removeAll()
-        events.readable.insert(id)
-        events.writable.insert(id)
-    }
-
-    func onStopSending(_ id: Int64, code: UInt64) {
-        guard streams[id] != nil else { return }
-        streams[id]!.stopSendingCode = code
-        events.writable.insert(id)
-    }
-
-    func onAcked(_ id: Int64, upTo offset: UInt64) {
-        guard streams[id] != nil else { return }
-        streams[id]!.acknowledge(upTo: offset)
-        events.writable.insert(id)
-    }
-
-    func onExtendStreamData(_ id: Int64) {
-        guard streams[id] != nil else { return }
-        streams[id]!.dataBlocked = false
-        enqueueForSending(id)
-    }
-
-    func onStreamsOpenable() {
-        events.streamsOpenable = true
     }
 
     // MARK: Helpers
