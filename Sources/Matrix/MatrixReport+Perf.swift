@@ -25,13 +25,7 @@ extension MatrixReport {
     public var perfResultsYAML: String {
         var lines = ["results:"]
         for o in outcomes {
-            lines.append("  - test: \(Self.yamlString(o.test.name))")
-            lines.append("    dialer: \(Self.yamlString(o.test.dialer))")
-            lines.append("    listener: \(Self.yamlString(o.test.listener))")
-            lines.append("    transport: \(o.test.combination.transport)")
-            lines.append("    secureChannel: \(o.test.combination.security ?? "null")")
-            lines.append("    muxer: \(o.test.combination.muxer ?? "null")")
-            lines.append("    status: \(o.passed ? "pass" : "fail")")
+            lines += Self.yamlHead(of: o, nameKey: "test")
             if let r = o.perfResult {
                 lines += r.yaml.split(separator: "\n").map { "    " + $0 }
             }

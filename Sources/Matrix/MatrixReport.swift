@@ -58,13 +58,7 @@ public struct MatrixReport: Sendable {
     public var resultsYAML: String {
         var lines = ["results:"]
         for o in outcomes {
-            lines.append("  - name: \(Self.yamlString(o.test.name))")
-            lines.append("    dialer: \(Self.yamlString(o.test.dialer))")
-            lines.append("    listener: \(Self.yamlString(o.test.listener))")
-            lines.append("    transport: \(o.test.combination.transport)")
-            lines.append("    secureChannel: \(o.test.combination.security ?? "null")")
-            lines.append("    muxer: \(o.test.combination.muxer ?? "null")")
-            lines.append("    status: \(o.passed ? "pass" : "fail")")
+            lines += Self.yamlHead(of: o, nameKey: "name")
             lines.append("    duration: \(InteropResult.format(o.wallTime.milliseconds / 1000))s")
             if let r = o.result {
                 lines.append("    latency:")
@@ -113,6 +107,21 @@ public struct MatrixReport: Sendable {
         }
         out.append("Cells show handshakePlusOneRTT; per-test timings are in `timings.csv`, logs in `logs/`.")
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The lines that open one test's YAML entry in both result files: its name
+    /// (under `nameKey`: the transport test says `name`, perf `test`), the pair,
+    /// the combination (`null` where a standalone transport has none) and the status.
+    static func yamlHead(of o: PairOutcome, nameKey: String) -> [String] {
+        [
+            "  - \(nameKey): \(yamlString(o.test.name))",
+            "    dialer: \(yamlString(o.test.dialer))",
+            "    listener: \(yamlString(o.test.listener))",
+            "    transport: \(o.test.combination.transport)",
+            "    secureChannel: \(o.test.combination.security ?? "null")",
+            "    muxer: \(o.test.combination.muxer ?? "null")",
+            "    status: \(o.passed ? "pass" : "fail")",
+        ]
     }
 
     static func csvField(_ s: String) -> String {
