@@ -13,6 +13,8 @@
 # Needs only the Swift toolchain (its clang runtime ships libFuzzer and ASan).
 # FUZZ_CONFIGURATION=debug builds faster and fuzzes slower (default: release).
 # FUZZ_TIMEOUT: seconds one input may take before it counts as a hang (default 10).
+# FUZZ_RUNS: stop a target after this many executions even if time is left (the
+# long campaign: FUZZ_RUNS=10000000 scripts/fuzz.sh --seconds 1800 TARGET...).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 package="$root/FuzzTesting"
@@ -20,9 +22,10 @@ seeds="$root/FuzzTesting/Corpus"
 scratch="$root/.build-fuzz"
 configuration="${FUZZ_CONFIGURATION:-release}"
 timeout="${FUZZ_TIMEOUT:-10}"
+runs="${FUZZ_RUNS:--1}"
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -52,13 +55,14 @@ run_target() {
     # A target's own libFuzzer flags, one per line, after a comment saying why.
     [[ -f "$package/Options/$target" ]] && mapfile -t options < <(grep -v '^#' "$package/Options/$target")
     started=$(date +%s)
-    LIBP2P_FUZZ_TARGET="$target" "$binary" -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=4096 \
+    LIBP2P_FUZZ_TARGET="$target" "$binary" -max_total_time="$seconds" -runs="$runs" -timeout="$timeout" -rss_limit_mb=4096 \
         -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${options[@]}" "$work/corpus" "$seeds/$target" >"$log" 2>&1 || status=$?
     local elapsed=$(( $(date +%s) - started ))
-    local executions
+    local executions coverage
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    coverage=$(sed -n 's/.* cov: \([0-9]*\) .*corp: \([0-9]*\)\/.*/\1 edges, corpus \2/p' "$log" | tail -1)
     if [[ $status -eq 0 ]]; then
-        printf '%-24s %12s executions %6ss  ok\n' "$target" "${executions:-?}" "$elapsed"
+        printf '%-24s %12s executions %6ss  ok  (%s)\n' "$target" "${executions:-?}" "$elapsed" "${coverage:-coverage ?}"
         return 0
     fi
     printf '%-24s %12s executions %6ss  FAILED (exit %s)\n' "$target" "${executions:-?}" "$elapsed" "$status"

@@ -86,6 +86,8 @@ public final class MuxerScaffold<Muxer: ScaffoldedMuxer>: Sendable {
                 decoder.append(chunk)
                 while let frame = try decoder.next() {
                     try handle(frame)
+                    // A chunk of tiny frames (a ping flood) can take a long turn.
+                    await LoopTurn.stepAsideIfOverdue()
                 }
                 // Let the readers this chunk woke take their data before the next chunk:
                 // on the same executor, a loop that always finds input ready would

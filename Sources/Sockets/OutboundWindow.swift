@@ -4,10 +4,18 @@ import LibP2PCore
 /// return as soon as NIO has the bytes, so a writer can keep the socket busy; once
 /// more than `highWatermark` bytes are pending, the writer waits until the socket
 /// has drained them below `lowWatermark`. A pure state machine, like `InboundState`.
+///
+/// The writes are counted too: a writer off the loop hands each one over as a task
+/// of the loop's, and 512 KiB of 30-byte frames would be 17,000 tasks that the loop
+/// runs before it polls any other socket again.
 package struct OutboundState: Sendable {
+    /// The most writes pending before the writer waits; it goes on at a quarter.
+    package static let maxPendingWrites = 256
+
     package let highWatermark: Int
     package let lowWatermark: Int
     package private(set) var pendingBytes = 0
+    package private(set) var pendingWrites = 0
     /// Set once writing is over: why later writes fail.
     package private(set) var failure: (any Error)?
     /// The writer waiting for the socket to drain.
@@ -23,23 +31,27 @@ package struct OutboundState: Sendable {
     package mutating func startWrite(_ count: Int) throws {
         if let failure { throw failure }
         pendingBytes += count
+        pendingWrites += 1
     }
 
     /// After handing a write over: must the writer wait for the socket to drain?
-    package var mustWait: Bool { pendingBytes > highWatermark }
+    package var mustWait: Bool { pendingBytes > highWatermark || pendingWrites > Self.maxPendingWrites }
 
-    /// A waiting writer may go on once the socket drained below the low watermark.
+    /// A waiting writer may go on once the socket drained below the low watermarks.
     package func mayContinue() throws -> Bool {
         if let failure { throw failure }
-        return pendingBytes <= lowWatermark
+        return isDrained
     }
 
-    /// The socket took (or failed to take) `count` bytes.
+    private var isDrained: Bool { pendingBytes <= lowWatermark && pendingWrites <= Self.maxPendingWrites / 4 }
+
+    /// The socket took (or failed to take) a write of `count` bytes.
     package mutating func completed(_ count: Int, error: (any Error)?) -> Resumptions {
         pendingBytes -= count
+        pendingWrites -= 1
         if let error, failure == nil { failure = error }
         if let failure { return writers.wakeAll(throwing: failure) }
-        return pendingBytes <= lowWatermark ? writers.wakeAll(returning: ()) : Resumptions()
+        return isDrained ? writers.wakeAll(returning: ()) : Resumptions()
     }
 
     /// No more writes: later ones fail with `error`, a waiting writer too.

@@ -71,6 +71,9 @@ package final class SocketConnection: RawConnection {
                 }
             }
         }
+        // A writer that never has to wait would keep its loop from the other
+        // connections' sockets for as long as it writes (see `LoopTurn`).
+        await LoopTurn.stepAsideIfOverdue()
     }
 
     package func closeWrite() async throws {

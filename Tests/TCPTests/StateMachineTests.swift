@@ -70,6 +70,20 @@ import Testing
         #expect(state.pendingBytes == 30)
     }
 
+    @Test func outboundWaitsAboveTheMostPendingWritesUntilAQuarterIsLeft() throws {
+        var state = OutboundState(highWatermark: 1 << 20, lowWatermark: 1 << 18)
+        for _ in 0..<OutboundState.maxPendingWrites { try state.startWrite(1) }
+        #expect(!state.mustWait, "a few bytes in many writes: still under the count")
+        try state.startWrite(1)
+        #expect(state.mustWait, "one write past the count must wait")
+        let quarter = OutboundState.maxPendingWrites / 4
+        for _ in 0..<(OutboundState.maxPendingWrites + 1 - quarter - 1) { _ = state.completed(1, error: nil) }
+        #expect(try !state.mayContinue(), "more than a quarter still pending")
+        _ = state.completed(1, error: nil)
+        #expect(state.pendingWrites == quarter)
+        #expect(try state.mayContinue())
+    }
+
     @Test func outboundFailureFailsLaterWrites() throws {
         var state = OutboundState(highWatermark: 100, lowWatermark: 40)
         try state.startWrite(10)

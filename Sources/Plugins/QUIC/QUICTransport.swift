@@ -34,7 +34,7 @@ public struct QUICTransport: Sendable {
 
     init(limits: QUICEngine.Limits) {
         self.limits = limits
-        executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
+        executor = EventLoopTaskExecutor.next()
     }
 
     public var preferredTaskExecutor: (any TaskExecutor)? { executor }

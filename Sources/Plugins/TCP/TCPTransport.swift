@@ -26,7 +26,7 @@ public struct TCPTransport: ByteStreamTransport {
         // Taking a loop starts the shared event loops now, not on the first dial:
         // starting their threads costs milliseconds that would otherwise land in
         // the measured handshake.
-        self.executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
+        self.executor = EventLoopTaskExecutor.next()
     }
 
     public var preferredTaskExecutor: (any TaskExecutor)? { executor }

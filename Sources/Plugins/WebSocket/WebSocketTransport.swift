@@ -36,7 +36,7 @@ public struct WebSocketTransport: ByteStreamTransport {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxFrameSize = maxFrameSize
         // As TCP: take the loop now, so that starting threads is not in a handshake.
-        self.executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
+        self.executor = EventLoopTaskExecutor.next()
     }
 
     /// wss: makes the dialer's TLS context now, when the host is built (as go makes
