@@ -80,7 +80,7 @@ extension AttackedListener {
         #expect(isAlive, "the listener died: \(stderrTail)")
         // Under AddressSanitizer (scripts/sanitize.sh says so) freed memory sits in
         // its quarantine, up to 256 MB, so RSS is no measure there; LeakSanitizer is.
-        guard ProcessInfo.processInfo.environment["LIBP2P_SANITIZER"] != "address" else { return }
+        guard Self.sanitizer != "address" else { return }
         let after = try residentBytes()
         let grewBy = peak.withLock { $0 } - baseline
         #expect(grewBy <= memoryAllowance, "RSS grew by \(grewBy >> 20) MiB during the attack")
@@ -95,9 +95,12 @@ extension AttackedListener {
     /// default 5 s bound on a refusal is not stretched: a refusal must still come
     /// before the listener's 10 s upgrade deadline.
     static func stretched(_ bound: Duration) -> Duration {
-        guard bound > .seconds(5), ProcessInfo.processInfo.environment["LIBP2P_SANITIZER"] == "thread" else { return bound }
+        guard bound > .seconds(5), sanitizer == "thread" else { return bound }
         return bound * 3
     }
+
+    /// The sanitizer `scripts/sanitize.sh` runs the tests under, if any.
+    static var sanitizer: String? { ProcessInfo.processInfo.environment["LIBP2P_SANITIZER"] }
 }
 
 enum CutOffKind: Hashable { case connectionClosed, streamReset, ignored, versionNegotiation }

@@ -30,7 +30,8 @@ public enum LoopTurn {
     @inlinable
     public static func begin(for yielder: any LoopYielder) {
         let turn = Turn.current
-        turn.yielder = yielder
+        // A thread runs one loop, so one yielder: set once, not retained per job.
+        if turn.yielder == nil { turn.yielder = yielder }
         if turn.started == nil { turn.started = .now() }
     }
 
@@ -45,16 +46,20 @@ public enum LoopTurn {
     /// A turn spans jobs: a thousand short ones (a stream flood's handlers) keep the
     /// sockets waiting as long as one long one.
     @inlinable
-    public static var isOverdue: Bool {
-        guard let turn = Turn.existing, let started = turn.started else { return false }
-        return NIODeadline.now() - started > quantum
-    }
+    public static var isOverdue: Bool { overdueTurn != nil }
 
     /// Lets the loop poll its sockets before going on, if this job is overdue.
     @inlinable
     public static func stepAsideIfOverdue() async {
-        guard isOverdue, let yielder = Turn.existing?.yielder else { return }
+        guard let yielder = overdueTurn?.yielder else { return }
         await yielder.stepAside()
+    }
+
+    /// This thread's turn if it has run past `quantum` (one thread-local lookup).
+    @inlinable
+    static var overdueTurn: Turn? {
+        guard let turn = Turn.existing, let started = turn.started, NIODeadline.now() - started > quantum else { return nil }
+        return turn
     }
 
     /// One thread's record. Unchecked: a thread reads and writes only its own.
