@@ -9,5 +9,5 @@ struct FuzzTarget: Sendable {
 
     static let all: [FuzzTarget] =
         AddressingTargets.all + KeyTargets.all + MultistreamTargets.all + NoiseTargets.all
-        + TLSTargets.all + IdentifyTargets.all + YamuxTargets.all + MplexTargets.all + WebSocketTargets.all
+        + TLSTargets.all + IdentifyTargets.all + YamuxTargets.all + MplexTargets.all + WebSocketTargets.all + PerfTargets.all
 }
