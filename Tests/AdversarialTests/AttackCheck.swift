@@ -100,7 +100,7 @@ extension AttackedListener {
     }
 
     /// The sanitizer `scripts/sanitize.sh` runs the tests under, if any.
-    static var sanitizer: String? { ProcessInfo.processInfo.environment["LIBP2P_SANITIZER"] }
+    static let sanitizer = ProcessInfo.processInfo.environment["LIBP2P_SANITIZER"]
 }
 
 enum CutOffKind: Hashable { case connectionClosed, streamReset, ignored, versionNegotiation }

@@ -17,17 +17,17 @@ enum PerfTargets {
             let chunks = input.chunks()
             let stream = ScriptedStream(chunks)
             let sent = chunks.reduce(0) { $0 + $1.count }
+            let requested = header(chunks)
             Blocking.run("perf server") {
                 do {
                     try await PerfProtocol.serve(stream, limits: limits)
                     // Served: the header was whole, within the limits, and answered in full.
-                    let requested = header(chunks)
-                    guard sent >= PerfProtocol.headerSize, let requested, requested <= limits.maxSendBytes,
+                    guard let requested, requested <= limits.maxSendBytes,
                         UInt64(sent - PerfProtocol.headerSize) <= limits.maxReceiveBytes,
                         stream.written == Int(requested)
                     else { fatalError("perf server served \(stream.written) bytes for a bad request (\(sent) bytes in)") }
                 } catch let error as PerfError {
-                    check(error, sent: sent, requested: header(chunks))
+                    check(error, sent: sent, requested: requested)
                 }
             }
         },
